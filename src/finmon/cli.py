@@ -1,0 +1,60 @@
+"""The `finmon` command: a thin layer over the library, one sub-app per domain.
+
+Every command honours ``FINMON_DATA_DIR`` (through :func:`load_settings`), and
+every command that reports numbers takes ``--json`` and then prints one JSON
+document on stdout. A :class:`~finmon.core.errors.FinmonError` becomes a short
+message naming the field and exit code 2 (3 when a backend is unreachable),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from finmon import __version__
+from finmon.commands import events as events_commands
+from finmon.commands.info import info
+from finmon.commands.output import errors
+from finmon.core.errors import FinmonError, UnavailableError
+from finmon.demo import demo
+
+app = typer.Typer(
+    name="finmon",
+    help="Real-time financial monitoring and the simulated bank that feeds it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(events_commands.app, name="events")
+app.command()(info)
+app.command()(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"finmon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """finmon: fraud, AML, risk and compliance monitoring over an event log."""
+
+
+def main() -> None:
+    """Entry point: run the app, turning finmon errors into messages and exit codes."""
+    try:
+        app()
+    except FinmonError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        errors.print(f"[red]error[/red] \\[{exc.code}]{where}: {exc.message}")
+        raise SystemExit(3 if isinstance(exc, UnavailableError) else 2) from None
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""Where transactions come from: the canonical format, files, SQL polling, manual entry."""
