@@ -10,37 +10,19 @@ computed here from the RFC's recursive definition, independently of finmon.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from functools import cache
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finmon.events.merkle import (
-    GENESIS_HASH,
     InclusionProof,
-    inclusion_path,
     merkle_root,
-    record_hash,
     verify_inclusion,
 )
+from finmon.testing.merkle_oracle import chain, honest_proof, reference_root, split
 
 MAX_SIZE = 300
-
-
-def split(n: int) -> int:
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
-
-
-def reference_root(leaves: tuple[bytes, ...]) -> bytes:
-    if len(leaves) == 1:
-        return leaves[0]
-    k = split(len(leaves))
-    left, right = reference_root(leaves[:k]), reference_root(leaves[k:])
-    return hashlib.sha256(b"\x01" + left + right).digest()
 
 
 @cache
@@ -54,36 +36,10 @@ def shape(index: int, size: int) -> tuple[str, ...]:
     return (*shape(index - k, size - k), "L")
 
 
-@cache
-def chain(size: int) -> tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[bytes, ...]]:
-    bodies = tuple(b'{"n":%d}' % n for n in range(size))
-    previous, hashes = [], []
-    last = GENESIS_HASH
-    for body in bodies:
-        previous.append(last)
-        last = record_hash(last, body)
-        hashes.append(last)
-    return bodies, tuple(previous), tuple(hashes)
-
-
 @st.composite
 def sized_index(draw: st.DrawFn) -> tuple[int, int]:
     size = draw(st.integers(1, MAX_SIZE))
     return size, draw(st.integers(0, size - 1))
-
-
-@cache
-def honest(size: int, index: int) -> InclusionProof:
-    bodies, previous, hashes = chain(size)
-    return InclusionProof(
-        seq=index + 1,
-        body=bodies[index],
-        previous_hash=previous[index],
-        leaf_index=index,
-        tree_size=size,
-        path=tuple(inclusion_path(hashes, index)),
-        root=merkle_root(hashes),
-    )
 
 
 def flip(data: bytes, position: int) -> bytes:
@@ -95,7 +51,7 @@ def flip(data: bytes, position: int) -> bytes:
 @given(sized_index())
 def test_honest_proofs_verify_and_match_the_reference_root(case: tuple[int, int]) -> None:
     size, index = case
-    proof = honest(size, index)
+    proof = honest_proof(size, index)
     assert proof.root == reference_root(chain(size)[2])
     assert len(proof.path) == len(shape(index, size))
     assert verify_inclusion(proof, proof.root)
@@ -155,7 +111,7 @@ def mutate(proof: InclusionProof, how: str, draw: st.DrawFn) -> InclusionProof |
 def test_an_altered_proof_never_verifies(
     case: tuple[int, int], how: str, data: st.DataObject
 ) -> None:
-    proof = honest(*case)
+    proof = honest_proof(*case)
     altered = mutate(proof, how, data.draw)
     if altered is None:
         return
@@ -169,7 +125,7 @@ def test_an_altered_proof_never_verifies(
 def test_a_proof_never_verifies_against_another_root(
     case: tuple[int, int], other_root: bytes
 ) -> None:
-    proof = honest(*case)
+    proof = honest_proof(*case)
     if other_root == proof.root:
         return
     assert not verify_inclusion(proof, other_root)
@@ -182,7 +138,7 @@ def test_a_roots_other_tree_never_accepts_the_proof(case: tuple[int, int], other
     size, index = case
     if other in (0, size):
         return
-    proof = honest(size, index)
+    proof = honest_proof(size, index)
     other_root = merkle_root(chain(other)[2])
     assert not verify_inclusion(proof, other_root)
 
@@ -195,6 +151,6 @@ def test_a_changed_tree_size_verifies_only_with_the_same_path_shape(
     size, index = case
     if new_size == size:
         return
-    proof = honest(size, index)
+    proof = honest_proof(size, index)
     same_shape = 0 <= index < new_size and shape(index, new_size) == shape(index, size)
     assert verify_inclusion(dataclasses.replace(proof, tree_size=new_size)) is same_shape

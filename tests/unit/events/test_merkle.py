@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
 
 import pytest
 
@@ -19,61 +18,13 @@ from finmon.events.merkle import (
     root_from_path,
     verify_inclusion,
 )
+from finmon.testing.merkle_oracle import chain, honest_proof, reference_path, reference_root
 
 MAX_SIZE = 70
 
 
 def sha(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
-
-
-def reference_root(leaves: Sequence[bytes]) -> bytes:
-    """RFC 6962 MTH, written from the RFC: split at the largest power of two below n."""
-    n = len(leaves)
-    if n == 1:
-        return leaves[0]
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return sha(b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:]))
-
-
-def reference_path(leaves: Sequence[bytes], m: int) -> list[bytes]:
-    """RFC 6962 PATH(m, D[n]), leaf to root."""
-    n = len(leaves)
-    if n == 1:
-        return []
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    if m < k:
-        return [*reference_path(leaves[:k], m), reference_root(leaves[k:])]
-    return [*reference_path(leaves[k:], m - k), reference_root(leaves[:k])]
-
-
-def chain(size: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
-    """Bodies, previous hashes and record hashes of a little hash chain."""
-    bodies = [b'{"n":%d}' % n for n in range(size)]
-    previous, hashes = [], []
-    last = GENESIS_HASH
-    for body in bodies:
-        previous.append(last)
-        last = record_hash(last, body)
-        hashes.append(last)
-    return bodies, previous, hashes
-
-
-def proof_for(size: int, index: int) -> InclusionProof:
-    bodies, previous, hashes = chain(size)
-    return InclusionProof(
-        seq=index + 1,
-        body=bodies[index],
-        previous_hash=previous[index],
-        leaf_index=index,
-        tree_size=size,
-        path=tuple(inclusion_path(hashes, index)),
-        root=merkle_root(hashes),
-    )
 
 
 # -- hashing ---------------------------------------------------------------------
@@ -147,32 +98,32 @@ def test_root_from_path_with_an_impossible_index_is_none(index: int, size: int) 
 
 
 def test_proof_fails_against_a_wrong_root() -> None:
-    proof = proof_for(13, 6)
+    proof = honest_proof(13, 6)
     assert verify_inclusion(proof, proof.root)
     assert not verify_inclusion(proof, GENESIS_HASH)
-    assert not verify_inclusion(proof, proof_for(14, 6).root)
+    assert not verify_inclusion(proof, honest_proof(14, 6).root)
     assert not verify_inclusion(proof, bytes([proof.root[0] ^ 1]) + proof.root[1:])
 
 
 def test_proof_fails_with_a_wrong_body() -> None:
-    proof = proof_for(13, 6)
+    proof = honest_proof(13, 6)
     assert not verify_inclusion(dataclasses.replace(proof, body=proof.body + b" "))
     assert not verify_inclusion(dataclasses.replace(proof, body=b'{"n":7}'))
 
 
 def test_proof_fails_with_a_wrong_previous_hash() -> None:
-    proof = proof_for(13, 6)
+    proof = honest_proof(13, 6)
     assert not verify_inclusion(dataclasses.replace(proof, previous_hash=GENESIS_HASH))
 
 
 def test_proof_fails_at_any_other_index() -> None:
-    proof = proof_for(13, 6)
+    proof = honest_proof(13, 6)
     for index in [*range(-2, 6), *range(7, 16)]:
         assert not verify_inclusion(dataclasses.replace(proof, leaf_index=index)), index
 
 
 def test_proof_fails_with_a_truncated_or_extended_path() -> None:
-    proof = proof_for(13, 6)
+    proof = honest_proof(13, 6)
     assert len(proof.path) == 4
     for cut in range(len(proof.path)):
         assert not verify_inclusion(dataclasses.replace(proof, path=proof.path[:cut]))
@@ -182,7 +133,7 @@ def test_proof_fails_with_a_truncated_or_extended_path() -> None:
 
 
 def test_proof_fails_with_a_tree_size_needing_another_path() -> None:
-    proof = proof_for(13, 6)
+    proof = honest_proof(13, 6)
     for size in (0, 1, 6, 7, 8, 17, 100):
         assert not verify_inclusion(dataclasses.replace(proof, tree_size=size)), size
 
@@ -191,7 +142,7 @@ def test_tree_size_is_not_bound_by_the_path_alone() -> None:
     # RFC 6962 paths do not commit to the tree size: leaf 0 of a 3-leaf tree
     # has the same path shape as in a 4-leaf tree. A verifier must therefore
     # compare tree_size with the signed checkpoint's range, not trust the proof.
-    proof = proof_for(3, 0)
+    proof = honest_proof(3, 0)
     assert verify_inclusion(dataclasses.replace(proof, tree_size=4))
 
 
@@ -199,7 +150,7 @@ def test_tree_size_is_not_bound_by_the_path_alone() -> None:
 
 
 def test_proof_dict_round_trip() -> None:
-    proof = proof_for(21, 17)
+    proof = honest_proof(21, 17)
     data = proof.to_dict()
     assert data["root"] == proof.root.hex()
     assert data["body"] == proof.body.decode()
@@ -210,7 +161,7 @@ def test_proof_dict_round_trip() -> None:
 
 
 def test_single_leaf_proof_round_trips() -> None:
-    proof = proof_for(1, 0)
+    proof = honest_proof(1, 0)
     assert proof.path == ()
     assert InclusionProof.from_dict(proof.to_dict()) == proof
 
@@ -229,7 +180,7 @@ def test_single_leaf_proof_round_trips() -> None:
     ],
 )
 def test_malformed_proof_dict_is_a_proof_error(change: dict[str, object]) -> None:
-    data = {**proof_for(5, 2).to_dict(), **change}
+    data = {**honest_proof(5, 2).to_dict(), **change}
     with pytest.raises(ValidationError) as caught:
         InclusionProof.from_dict(data)
     assert caught.value.field == "proof"
@@ -240,7 +191,7 @@ def test_malformed_proof_dict_is_a_proof_error(change: dict[str, object]) -> Non
     "missing", ["seq", "body", "previous_hash", "leaf_index", "tree_size", "path", "root"]
 )
 def test_proof_dict_missing_a_key_is_a_proof_error(missing: str) -> None:
-    data = proof_for(5, 2).to_dict()
+    data = honest_proof(5, 2).to_dict()
     del data[missing]
     with pytest.raises(ValidationError) as caught:
         InclusionProof.from_dict(data)

@@ -55,6 +55,18 @@ class Checkpoint:
     key_id: str
     signature: bytes
 
+    def as_row(self) -> tuple[int, int, bytes, bytes, str, str, bytes]:
+        """Column order of the ``log_checkpoints`` table in every store."""
+        return (
+            self.seq_to,
+            self.seq_from,
+            self.root,
+            self.head_hash,
+            self.created_at,
+            self.key_id,
+            self.signature,
+        )
+
     def to_dict(self) -> dict[str, object]:
         return {
             "seq_from": self.seq_from,

@@ -94,16 +94,7 @@ class _SqliteWriter:
 
     def insert_checkpoint(self, checkpoint: Checkpoint) -> None:
         self._conn.execute(
-            "INSERT INTO log_checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                checkpoint.seq_to,
-                checkpoint.seq_from,
-                checkpoint.root,
-                checkpoint.head_hash,
-                checkpoint.created_at,
-                checkpoint.key_id,
-                checkpoint.signature,
-            ),
+            "INSERT INTO log_checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)", checkpoint.as_row()
         )
 
     def set_head(self, head: Head) -> None:
