@@ -173,7 +173,8 @@ class PostgresLogStore:
     def read(self, seq_from: int = 1, seq_to: int | None = None) -> Iterator[Sequence[RecordRow]]:
         conn = self._connect()
         try:
-            with conn.transaction(), conn.cursor(name="log_read") as cur:
+            # Binary results: bytea arrives as bytes, with no hex decoding.
+            with conn.transaction(), conn.cursor(name="log_read", binary=True) as cur:
                 cur.itersize = _READ_CHUNK
                 cur.execute(
                     "SELECT seq, hash, body FROM log_records WHERE seq BETWEEN %s AND %s"
@@ -181,7 +182,7 @@ class PostgresLogStore:
                     (seq_from, seq_to if seq_to is not None else 2**63 - 1),
                 )
                 while rows := cur.fetchmany(_READ_CHUNK):
-                    yield [(row[0], bytes(row[1]), bytes(row[2])) for row in rows]
+                    yield rows
         finally:
             conn.close()
 
