@@ -54,9 +54,13 @@ def _verify(log: Log, workers: int) -> tuple[float, int]:
 
 
 def run_backend(
-    name: str, make_store: Callable[[], LogStore], records: int, singles: int
+    name: str, make_store: Callable[[str], LogStore], records: int, singles: int
 ) -> dict[str, object]:
-    store = make_store()
+    big = make_store("big_batches")
+    big_log = Log(big, Signer.generate(), checkpoint_interval=1024)
+    batched_10k = _append_batched(big_log, records // 5, 10_000)
+    big.close()
+    store = make_store("main")
     log = Log(store, Signer.generate(), checkpoint_interval=1024)
     batched = _append_batched(log, records, 1000)
     single = _append_single(log, singles, records)
@@ -67,6 +71,7 @@ def run_backend(
         "backend": name,
         "append_batched_records_per_s": round(batched),
         "batch_size": 1000,
+        "append_batched_10k_records_per_s": round(batched_10k),
         "append_one_per_commit_records_per_s": round(single),
         "verify_records_per_s_1_process": round(verify_one),
         "verify_records_per_s_all_cores": round(verify_all),
@@ -84,7 +89,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         results.append(
             run_backend(
-                "sqlite", lambda: SqliteLogStore(Path(scratch) / "e.db"), args.records, args.singles
+                "sqlite",
+                lambda name: SqliteLogStore(Path(scratch) / f"{name}.db"),
+                args.records,
+                args.singles,
             )
         )
     url = postgres_test_url()
@@ -96,7 +104,7 @@ def main() -> int:
             results.append(
                 run_backend(
                     "postgres",
-                    lambda: PostgresLogStore(target, schema=schema),
+                    lambda name: PostgresLogStore(target, schema=f"{schema}_{name}"),
                     args.records,
                     args.singles,
                 )
@@ -108,7 +116,7 @@ def main() -> int:
         "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "python": platform.python_version(),
-            "cpu_count": __import__("os").cpu_count(),
+            "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
         },
         "results": results,

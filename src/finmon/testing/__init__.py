@@ -59,7 +59,7 @@ def sample_envelopes(start: int, count: int) -> list[Envelope]:
 
 @contextmanager
 def postgres_schema(url: str | None = None) -> Iterator[tuple[str, str]]:
-    """A throwaway schema name on the test server; dropped afterwards."""
+    """A throwaway schema name on the test server; it and ``<name>_*`` are dropped afterwards."""
     from finmon.store.postgres import connect_postgres
 
     target = url or postgres_test_url()
@@ -68,7 +68,12 @@ def postgres_schema(url: str | None = None) -> Iterator[tuple[str, str]]:
         yield target, schema
     finally:
         with connect_postgres(target, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            names = conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
+                (schema, f"{schema}\\_%"),
+            ).fetchall()
+            for (name,) in names:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def execute_raw(store: LogStore, sql: str, params: tuple[object, ...] = ()) -> None:
