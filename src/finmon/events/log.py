@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -41,6 +42,9 @@ from finmon.events.verify import VerifyReport, verify_log
 
 MAX_BODY_BYTES = 1 << 20
 _STATEMENT_PREFIX = b"finmon.log.checkpoint.v1"
+
+ApplyInTransaction = Callable[[Any, list[tuple[int, Envelope]]], None]
+"""A projection update run inside an append's transaction: (connection, appended events)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +162,20 @@ class Log:
             return result.appended[0][0]
         return result.duplicates[envelope.id]
 
-    def append_batch(self, envelopes: Sequence[Envelope]) -> AppendResult:
+    def append_batch(
+        self, envelopes: Sequence[Envelope], *, apply: ApplyInTransaction | None = None
+    ) -> AppendResult:
         """Append events atomically, in order; events already in the log are skipped.
 
         Duplicates are rare (redeliveries), so the insert is optimistic: the
         unique event-id index refuses a duplicate, the store rolls back to a
         savepoint, and only then are the known ids looked up and skipped.
+
+        ``apply(connection, appended)`` runs inside the same database
+        transaction, after the records are written, with the store's connection
+        and the (seq, envelope) pairs actually appended: a projection kept in
+        the same database (ledger balances) commits with its journal or not at
+        all. If it raises, nothing of the batch is kept.
         """
         bodies = self._encode(envelopes)
         result = AppendResult()
@@ -180,6 +192,9 @@ class Log:
             if rows:
                 head = Head(rows[-1][0], rows[-1][1])
                 result.appended = [(row[0], key) for row, key in zip(rows, fresh, strict=True)]
+            if apply is not None:
+                by_id = {envelope.id: envelope for envelope in envelopes}
+                apply(writer.connection, [(seq, by_id[key]) for seq, key in result.appended])
             result.checkpoints, tail = self._write_due_checkpoints(writer, head, rows, force=False)
         self._tail = tail
         self._publish(result.checkpoints)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from finmon.core.errors import NotFoundError, ValidationError
+from finmon.events.envelope import Envelope
 from finmon.events.log import MAX_BODY_BYTES, Log, verify_record_proof
 from finmon.events.merkle import GENESIS_HASH, merkle_root, record_hash, verify_inclusion
 from finmon.events.signing import Signer
@@ -180,3 +181,29 @@ def test_record_proof_binds_signature_position_and_size(log: Log, signer: Signer
     assert not verify_record_proof(moved, checkpoint, signer.public_key, log_id)
     resized = dataclasses.replace(proof, tree_size=proof.tree_size + 1)
     assert not verify_record_proof(resized, checkpoint, signer.public_key, log_id)
+
+
+def test_apply_runs_in_the_append_transaction(log: Log) -> None:
+    seen: list[list[int]] = []
+
+    def project(connection: object, appended: list[tuple[int, Envelope]]) -> None:
+        assert connection is not None
+        seen.append([seq for seq, _ in appended])
+
+    log.append_batch(sample_envelopes(0, 3), apply=project)
+    log.append_batch([sample_envelope(1), sample_envelope(3)], apply=project)
+    assert seen == [[1, 2, 3], [4]]
+
+
+def test_a_failing_apply_rolls_the_whole_batch_back(log: Log) -> None:
+    log.append(sample_envelope(0))
+
+    def refuse(connection: object, appended: list[tuple[int, Envelope]]) -> None:
+        raise ValidationError("projection refused", field="amount")
+
+    with pytest.raises(ValidationError):
+        log.append_batch(sample_envelopes(1, 5), apply=refuse)
+    assert log.head().seq == 1
+    assert [record.seq for record in log.read()] == [1]
+    assert log.append_batch(sample_envelopes(1, 5)).last_seq == 6
+    assert log.verify(deep=True).ok

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from finmon.core.errors import ConflictError
 from finmon.events.merkle import GENESIS_HASH
@@ -99,6 +99,11 @@ class DuplicateEventError(ConflictError):
 
 class LogWriter(Protocol):
     """The inside of one exclusive write transaction."""
+
+    @property
+    def connection(self) -> Any:
+        """The DB-API connection of this transaction (for projections written atomically)."""
+        ...
 
     def head(self) -> Head:
         """The stored head, read under the writer's lock."""

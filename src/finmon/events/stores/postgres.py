@@ -56,6 +56,10 @@ class _PostgresWriter:
         self._conn = conn
         self._head = head
 
+    @property
+    def connection(self) -> Any:
+        return self._conn
+
     def head(self) -> Head:
         return self._head
 

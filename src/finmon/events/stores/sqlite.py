@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from finmon.events.stores.base import (
     Checkpoint,
@@ -51,6 +52,10 @@ MIGRATIONS = [
 class _SqliteWriter:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+
+    @property
+    def connection(self) -> Any:
+        return self._conn
 
     def head(self) -> Head:
         return _read_head(self._conn)
