@@ -25,6 +25,7 @@ app = typer.Typer(
     help="Real-time financial monitoring and the simulated bank that feeds it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 app.add_typer(events_commands.app, name="events")
 app.command()(info)
