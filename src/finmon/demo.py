@@ -31,9 +31,10 @@ from rich.table import Table
 from finmon.commands.output import console, emit_json
 from finmon.core import IdGenerator, Money, SimulatedClock, load_settings, seeded_rng
 from finmon.core.settings import Settings
-from finmon.events.bus import InProcessBus, Subscription
+from finmon.events.bus import Subscription
 from finmon.events.envelope import Envelope
 from finmon.events.factory import open_log, published_checkpoints
+from finmon.events.inprocess_bus import InProcessBus
 from finmon.events.log import Log
 from finmon.events.merkle import verify_inclusion
 from finmon.events.schemas import EventRegistry

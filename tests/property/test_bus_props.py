@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from finmon.core.clock import SimulatedClock
 from finmon.core.errors import ConflictError
-from finmon.events.bus import Delivery, InProcessBus, InProcessSubscription
+from finmon.events.bus import Delivery
 from finmon.events.envelope import Envelope
+from finmon.events.inprocess_bus import InProcessBus, InProcessSubscription
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TOPIC, GROUP, PARTITIONS = "payments", "g", 4

@@ -7,17 +7,10 @@ carries events to processors (consumer groups, partitions by key, at-least-once
 with acknowledgement).
 """
 
-from finmon.events.bus import (
-    Bus,
-    Delivery,
-    InProcessBus,
-    InProcessSubscription,
-    Published,
-    Subscription,
-    partition_for,
-)
+from finmon.events.bus import Bus, Delivery, Published, Subscription, partition_for
 from finmon.events.envelope import Envelope
 from finmon.events.factory import open_log, open_store, published_checkpoints
+from finmon.events.inprocess_bus import InProcessBus, InProcessSubscription
 from finmon.events.log import AppendResult, Log, LogRecord, checkpoint_statement
 from finmon.events.merkle import InclusionProof, merkle_root, record_hash, verify_inclusion
 from finmon.events.published import CheckpointFile

@@ -16,14 +16,9 @@ from finmon.core.errors import (
     UnavailableError,
     ValidationError,
 )
-from finmon.events.bus import (
-    Bus,
-    Delivery,
-    InProcessBus,
-    Subscription,
-    partition_for,
-)
+from finmon.events.bus import Bus, Delivery, Subscription, partition_for
 from finmon.events.envelope import Envelope
+from finmon.events.inprocess_bus import InProcessBus
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
