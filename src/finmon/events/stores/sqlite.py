@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from finmon.events.stores.base import (
     Checkpoint,
     DuplicateEventError,
@@ -83,9 +85,11 @@ class _SqliteWriter:
         self._conn.execute("SAVEPOINT log_insert")
         try:
             self._conn.executemany("INSERT INTO log_records VALUES (?, ?, ?)", rows)
-            self._conn.executemany(
-                "INSERT INTO log_event_ids VALUES (?, ?)",
-                zip(event_ids, (row[0] for row in rows), strict=True),
+            # One statement for all ids (json_each in C) costs a third of a
+            # per-row executemany; seqs are consecutive from the first row's.
+            self._conn.execute(
+                "INSERT INTO log_event_ids SELECT value, ? + key FROM json_each(?)",
+                (rows[0][0], orjson.dumps(list(event_ids))),
             )
         except sqlite3.IntegrityError as exc:
             self._conn.execute("ROLLBACK TO log_insert")
