@@ -219,11 +219,28 @@ def _render(result: dict[str, object]) -> None:
     table.add_row("money conserved (sums to zero)", _mark(result["money_conserved"]))
     table.add_row("replay rebuilds the balances", _mark(result["replay_matches_live"]))
     table.add_row("verify", f"{_mark(verify['ok'])} {verify['records_checked']:,} records")
-    table.add_row("inclusion proof", str(result["proof"]))
-    table.add_row("edited copy caught", str(result["tamper_check"]))
+    proof, tamper = result["proof"], result["tamper_check"]
+    assert isinstance(proof, dict)  # noqa: S101
+    assert isinstance(tamper, dict)  # noqa: S101
+    table.add_row(
+        "inclusion proof",
+        f"record {proof['seq']:,} in checkpoint {proof['checkpoint']}, "
+        f"{proof['path_length']} hashes: {_mark(proof['verified'])}",
+    )
+    if "skipped" in tamper:
+        table.add_row("edited copy caught", str(tamper["skipped"]))
+    else:
+        table.add_row(
+            "edited copy caught",
+            f"edited record {tamper['edited_seq']:,}: verify says {tamper['kind']} at "
+            f"{tamper['first_bad_seq']} {_mark(tamper['detected'])}",
+        )
     table.add_row("100.00 USD split 3 ways", ", ".join(result["fee_split"]))  # type: ignore[arg-type]
     console.print(table)
-    console.print(f"log at {result['data_dir']}; try: finmon events verify, finmon events tail")
+    console.print(
+        f"log at {result['data_dir']}; try: .venv/bin/finmon events verify, "
+        ".venv/bin/finmon events tail"
+    )
 
 
 def _mark(value: object) -> str:
