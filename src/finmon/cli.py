@@ -15,6 +15,7 @@ import typer
 
 from finmon import __version__
 from finmon.commands import events as events_commands
+from finmon.commands import ingest as ingest_commands
 from finmon.commands.info import info
 from finmon.commands.output import errors
 from finmon.core.errors import FinmonError, UnavailableError
@@ -28,6 +29,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(events_commands.app, name="events")
+app.add_typer(ingest_commands.app, name="ingest")
 app.command()(info)
 app.command()(demo)
 
