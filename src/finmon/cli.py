@@ -16,6 +16,7 @@ import typer
 from finmon import __version__
 from finmon.commands import events as events_commands
 from finmon.commands import ingest as ingest_commands
+from finmon.commands import sim as sim_commands
 from finmon.commands.info import info
 from finmon.commands.output import errors
 from finmon.core.errors import FinmonError, UnavailableError
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(events_commands.app, name="events")
 app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(sim_commands.app, name="sim")
 app.command()(info)
 app.command()(demo)
 
