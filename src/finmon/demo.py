@@ -1,13 +1,14 @@
 """`finmon demo`: run what finmon can do so far, end to end, on the embedded default.
 
-Today that is the foundation: a seeded stream of payments between accounts is
-validated against its registered schema, appended to the hash-chained log in
-batches, published on the bus, and projected into balances by a consumer group
-of two members. The demo then proves what the foundation promises: money is
-conserved (every currency's balances sum to zero), a replay of the log rebuilds
-the same balances, the chain and its signed checkpoints verify, one record is
-proven included against its checkpoint root, and an edited copy of the log is
-caught at the exact record. Later capabilities (the simulator, the monitoring
+Today: the bank twin simulates a small bank (customers, accounts, merchants,
+two weeks of transactions with every fraud and AML typology hidden in normal
+traffic) and writes it as a bank's extract; the extract is ingested (validated
+row by row, de-duplicated) into the hash-chained log; the log is replayed onto
+the bus, where a consumer group of two builds a projection; the demo then
+proves what the foundation promises: the bus projection equals a direct replay,
+internal transfers net to zero, the chain and its signed checkpoints verify,
+one record is proven included against its checkpoint root, and an edited copy
+of the log is caught at the exact record. Later capabilities (the monitoring
 engine, the ledger, the dashboard) extend this command.
 """
 
@@ -17,99 +18,64 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import pydantic
 import typer
-from rich.table import Table
 
 from finmon.commands.output import console, emit_json
-from finmon.core import IdGenerator, Money, SimulatedClock, load_settings, seeded_rng
+from finmon.core import Money, load_settings, seeded_rng
 from finmon.core.settings import Settings
+from finmon.demo_projection import Flows, InternalTransfers
+from finmon.demo_render import render
 from finmon.events.bus import Subscription
-from finmon.events.envelope import Envelope
 from finmon.events.factory import open_log, published_checkpoints
 from finmon.events.inprocess_bus import InProcessBus
-from finmon.events.log import Log
-from finmon.events.merkle import verify_inclusion
-from finmon.events.schemas import EventRegistry
+from finmon.events.log import Log, verify_record_proof
 from finmon.events.stores.sqlite import SqliteLogStore
+from finmon.sim import generate_dataset, load_scenario
+from finmon.sources import ingest_file
+from finmon.sources.events import TRANSACTIONS_TOPIC
 
-TOPIC = "demo.payments"
-CURRENCIES = ("USD", "EUR", "JPY")
-
-
-class DemoPayment(pydantic.BaseModel):
-    """A payment between two demo accounts (the foundation demo's only event type)."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-    payer: str = pydantic.Field(min_length=1)
-    payee: str = pydantic.Field(min_length=1)
-    amount: dict[str, str]
-    reference: str = ""
-
-    @pydantic.field_validator("amount")
-    @classmethod
-    def _exact_money(cls, value: dict[str, str]) -> dict[str, str]:
-        money = Money.from_dict(value)
-        if not money.is_positive():
-            raise ValueError("must be positive")
-        return money.to_dict()
+QUICK_TRANSACTIONS = 10_000
+_PUBLISH_BATCH = 5_000
 
 
-@dataclass
-class Balances:
-    """A projection: balance per (account, currency), rebuilt from events."""
-
-    by_account: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-
-    def apply(self, envelope: Envelope) -> None:
-        money = Money.from_dict(envelope.payload["amount"])
-        code = money.currency.code
-        self.by_account[(envelope.payload["payer"], code)] -= money.minor
-        self.by_account[(envelope.payload["payee"], code)] += money.minor
-
-    def totals(self) -> dict[str, int]:
-        sums: dict[str, int] = defaultdict(int)
-        for (_, code), minor in self.by_account.items():
-            sums[code] += minor
-        return dict(sums)
+def simulate(settings: Settings, seed: int | None, transactions: int | None) -> dict[str, Any]:
+    """Write the demo bank's extract into the data dir; return the simulator's summary."""
+    scenario = load_scenario("demo", seed=seed, transactions=transactions)
+    out = settings.data_dir / "sim" / scenario.name
+    shutil.rmtree(out, ignore_errors=True)
+    summary = generate_dataset(scenario, out).to_dict()
+    summary["out"] = str(out)
+    return summary
 
 
-def payments(registry: EventRegistry, count: int, seed: int, start: datetime) -> Iterator[Envelope]:
-    """A seeded stream of payments with heavy-tailed (log-normal) amounts."""
-    rng = seeded_rng(seed, "demo", "payments")
-    accounts = [f"acct-{n:04d}" for n in range(200)]
-    for n in range(count):
-        payer, payee = rng.sample(accounts, 2)
-        code = rng.choice(CURRENCIES)
-        exponent = 0 if code == "JPY" else 2
-        minor = max(1, int(rng.lognormvariate(3.5, 1.2) * 10**exponent))
-        yield registry.create(
-            "demo.payment",
-            {
-                "payer": payer,
-                "payee": payee,
-                "amount": Money(minor, code).to_dict(),
-                "reference": f"inv-{n}",
-            },
-            partition_key=payer,
-            occurred_at=start + timedelta(seconds=n),
-        )
+def project_through_bus(log: Log) -> tuple[Flows, int]:
+    """Replay the log's transactions onto the bus; two consumers of one group project them."""
+    bus = InProcessBus(partitions=8)
+    members = [bus.subscribe(TRANSACTIONS_TOPIC, "projection") for _ in range(2)]
+    flows, consumed, batch = Flows(), 0, []
+    for record in log.read():
+        envelope = record.envelope()
+        if envelope.type == "transaction.received":
+            batch.append(envelope)
+        if len(batch) >= _PUBLISH_BATCH:
+            bus.publish_many(TRANSACTIONS_TOPIC, batch)
+            consumed += _drain(members, flows)
+            batch = []
+    bus.publish_many(TRANSACTIONS_TOPIC, batch)
+    consumed += _drain(members, flows)
+    return flows, consumed
 
 
-def _drain(members: Sequence[Subscription], projection: Balances) -> int:
+def _drain(members: Sequence[Subscription], flows: Flows) -> int:
     consumed = 0
     for member in members:
         while deliveries := member.fetch(1000):
             for delivery in deliveries:
-                projection.apply(delivery.envelope)
+                flows.apply(delivery.envelope)
                 member.ack(delivery)
             consumed += len(deliveries)
     return consumed
@@ -124,144 +90,90 @@ def _tamper_copy(settings: Settings, log: Log, seq: int) -> dict[str, object]:
         with sqlite3.connect(settings.log_path) as source, sqlite3.connect(copy) as target:
             source.backup(target)
         target_conn = sqlite3.connect(copy)
-        body = target_conn.execute("SELECT body FROM log_records WHERE seq = ?", (seq,)).fetchone()[
-            0
-        ]
-        edited = body.replace(b'"amount":"', b'"amount":"9', 1)
-        target_conn.execute("UPDATE log_records SET body = ? WHERE seq = ?", (edited, seq))
+        body = target_conn.execute("SELECT body FROM log_records WHERE seq = ?", (seq,)).fetchone()
+        edited = bytearray(body[0])
+        edited[len(edited) // 2] ^= 0x01  # one bit, mid-record
+        target_conn.execute("UPDATE log_records SET body = ? WHERE seq = ?", (bytes(edited), seq))
         target_conn.commit()
         target_conn.close()
         store = SqliteLogStore(copy)
         report = Log(store, log.signer).verify()
         store.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+    first = report.first
     return {
         "edited_seq": seq,
         "detected": not report.ok,
         "first_bad_seq": report.first_bad_seq,
-        "kind": report.first.kind if report.first else None,
+        "kind": first.kind if first else None,
     }
 
 
-def run_demo(settings: Settings, *, events: int, seed: int, batch: int = 1000) -> dict[str, object]:
-    """Run the foundation demo; return its figures."""
-    clock = SimulatedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
-    log = open_log(settings, clock=clock)
-    first_seq = log.head().seq + 1
-    # Same payments every run, but fresh event ids, so a rerun appends rather than dedupes.
-    ids = IdGenerator(clock, seeded_rng(seed, "demo", "ids", str(first_seq)))
-    registry = EventRegistry(clock, ids)
-    registry.register("demo.payment", DemoPayment, description="a demo payment")
-    bus = InProcessBus(partitions=8, clock=clock)
-    members = [bus.subscribe(TOPIC, "balances") for _ in range(2)]
-    live = Balances()
-    started = time.perf_counter()
-    buffer: list[Envelope] = []
-    consumed = appended = 0
-    for envelope in payments(registry, events, seed, clock.now()):
-        buffer.append(envelope)
-        if len(buffer) == batch:
-            appended += len(log.append_batch(buffer).appended)
-            bus.publish_many(TOPIC, buffer)
-            consumed += _drain(members, live)
-            buffer = []
-    if buffer:
-        appended += len(log.append_batch(buffer).appended)
-        bus.publish_many(TOPIC, buffer)
-        consumed += _drain(members, live)
-    ingest_s = time.perf_counter() - started
+def _prove(log: Log, seed: int) -> dict[str, object]:
     log.checkpoint_now()
-    replayed = Balances()
-    log.replay(
-        lambda _seq, env: (
-            replayed.apply(env) if env.type == "demo.payment" and _seq >= first_seq else None
-        )
-    )
-    report = log.verify(anchors=published_checkpoints(settings).load())
-    probe = first_seq + seeded_rng(seed, "demo", "probe").randrange(max(1, appended))
+    head = log.head().seq
+    probe = 1 + seeded_rng(seed, "demo", "probe").randrange(head)
     proof, checkpoint = log.prove(probe)
-    tamper = _tamper_copy(settings, log, probe)
+    ok = verify_record_proof(proof, checkpoint, log.signer.public_key, log.store.log_id())
+    span = f"{checkpoint.seq_from}..{checkpoint.seq_to}"
+    return {"seq": probe, "checkpoint": span, "path_length": len(proof.path), "verified": ok}
+
+
+def run_demo(
+    settings: Settings, *, transactions: int | None, seed: int | None = None
+) -> dict[str, Any]:
+    """Run the demo; return its figures (the ``--json`` document)."""
+    simulated = simulate(settings, seed, transactions)
+    log = open_log(settings)
+    head_before = log.head().seq
+    ingested = ingest_file(Path(simulated["out"]) / "transactions.parquet", log)
+    started = time.perf_counter()
+    live, consumed = project_through_bus(log)
+    bus_s = time.perf_counter() - started
+    replayed, internal = Flows(), InternalTransfers()
+    for record in log.read():
+        envelope = record.envelope()
+        replayed.apply(envelope)
+        internal.apply(envelope)
+    pairs = internal.summary()
+    proof = _prove(log, simulated["seed"])
     return {
         "data_dir": str(settings.data_dir),
-        "events_appended": appended,
-        "events_consumed": consumed,
-        "append_rate_per_s": round(appended / ingest_s) if ingest_s else None,
+        "simulation": simulated,
+        "ingest": ingested.to_dict(),
+        "bus": {"consumed": consumed, "rate_per_s": round(consumed / bus_s) if bus_s else None},
+        "events_appended": log.head().seq - head_before,
         "log_head_seq": log.head().seq,
         "checkpoints": len(log.checkpoints()),
-        "money_conserved": all(total == 0 for total in live.totals().values()),
-        "replay_matches_live": dict(replayed.by_account) == dict(live.by_account),
-        "verify": report.to_dict(),
-        "proof": {
-            "seq": probe,
-            "checkpoint": f"{checkpoint.seq_from}..{checkpoint.seq_to}",
-            "path_length": len(proof.path),
-            "verified": verify_inclusion(proof, checkpoint.root),
-        },
-        "tamper_check": tamper,
+        "internal_transfers": pairs,
+        "internal_transfers_net_to_zero": pairs["unbalanced"] == 0,
+        "replay_matches_live": live.same_as(replayed),
+        "verify": log.verify(anchors=published_checkpoints(settings).load()).to_dict(),
+        "proof": proof,
+        "tamper_check": _tamper_copy(settings, log, int(str(proof["seq"]))),
         "fee_split": [str(part) for part in Money.parse("100.00 USD").split(3)],
     }
 
 
-def _render(result: dict[str, object]) -> None:
-    verify = result["verify"]
-    assert isinstance(verify, dict)  # noqa: S101
-    table = Table(title="finmon demo: the foundation", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row(
-        "events appended / consumed",
-        f"{result['events_appended']:,} / {result['events_consumed']:,}",
-    )
-    table.add_row("append rate (validated, batched)", f"{result['append_rate_per_s']:,} events/s")
-    table.add_row(
-        "log head / signed checkpoints", f"{result['log_head_seq']:,} / {result['checkpoints']:,}"
-    )
-    table.add_row("money conserved (sums to zero)", _mark(result["money_conserved"]))
-    table.add_row("replay rebuilds the balances", _mark(result["replay_matches_live"]))
-    table.add_row("verify", f"{_mark(verify['ok'])} {verify['records_checked']:,} records")
-    proof, tamper = result["proof"], result["tamper_check"]
-    assert isinstance(proof, dict)  # noqa: S101
-    assert isinstance(tamper, dict)  # noqa: S101
-    table.add_row(
-        "inclusion proof",
-        f"record {proof['seq']:,} in checkpoint {proof['checkpoint']}, "
-        f"{proof['path_length']} hashes: {_mark(proof['verified'])}",
-    )
-    if "skipped" in tamper:
-        table.add_row("edited copy caught", str(tamper["skipped"]))
-    else:
-        table.add_row(
-            "edited copy caught",
-            f"edited record {tamper['edited_seq']:,}: verify says {tamper['kind']} at "
-            f"{tamper['first_bad_seq']} {_mark(tamper['detected'])}",
-        )
-    table.add_row("100.00 USD split 3 ways", ", ".join(result["fee_split"]))  # type: ignore[arg-type]
-    console.print(table)
-    console.print(
-        f"log at {result['data_dir']}; try: .venv/bin/finmon events verify, "
-        ".venv/bin/finmon events tail"
-    )
-
-
-def _mark(value: object) -> str:
-    return "[green]yes[/green]" if value else "[red]NO[/red]"
-
-
 def demo(
     quick: Annotated[
-        bool, typer.Option("--quick", help="Small and fast (< 1 minute), no server.")
+        bool, typer.Option("--quick", help="Small and fast (seconds), no server.")
     ] = False,
-    events: Annotated[int | None, typer.Option(min=1, help="How many payments to stream.")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the simulated stream.")] = 7,
+    events: Annotated[
+        int | None, typer.Option(min=1, help="How many transactions to simulate.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the simulated bank.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Stream a seeded bank through the event log and bus, then prove the guarantees."""
-    count = events or (20_000 if quick else 200_000)
-    result = run_demo(load_settings(), events=count, seed=seed)
+    """Simulate a bank, ingest it into the event log, project it over the bus, prove it."""
+    count = events or (QUICK_TRANSACTIONS if quick else None)
+    result = run_demo(load_settings(), transactions=count, seed=seed)
     if as_json:
         emit_json(result)
     else:
-        _render(result)
-    verify = result["verify"]
-    ok = isinstance(verify, dict) and verify["ok"] and result["money_conserved"]
+        render(result, console)
+    ok = (
+        result["verify"]["ok"]
+        and result["internal_transfers_net_to_zero"]
+        and result["replay_matches_live"]
+    )
     raise typer.Exit(0 if ok else 1)

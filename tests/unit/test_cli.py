@@ -1,7 +1,8 @@
 """The `finmon` command: JSON contracts, exit codes, and tamper detection end to end.
 
-One seeded log is built per module by the real entry point (``python -m finmon
-demo``); each test that damages it works on its own copy. In-process runs use
+One seeded log (3,000 sample events and their signed checkpoints) is built per
+module through the library, as finmon itself writes it; each test that damages
+it works on its own copy. The demo has its own tests at the end. In-process runs use
 Typer's CliRunner; exit-code contracts (which ``finmon.cli.main`` implements)
 also run the real entry point in a subprocess.
 """
@@ -28,9 +29,13 @@ from finmon.cli import app
 from finmon.events.log import checkpoint_statement
 from finmon.events.merkle import InclusionProof, verify_inclusion
 from finmon.events.signing import load_public_key, verify_signature
+from finmon.core.settings import Settings
+from finmon.events.factory import open_log
 from finmon.events.stores.base import Checkpoint
+from finmon.testing import sample_envelopes
 
 EVENTS = 3000
+DEMO_TRANSACTIONS = 3000
 PROBE = 1500  # inside the second checkpoint (1025..2048)
 
 
@@ -67,19 +72,30 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """A data dir holding the demo's log, and what the demo reported."""
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding a 3,000-event log with signed and published checkpoints."""
     data_dir = tmp_path_factory.mktemp("seeded") / "data"
-    done = run_finmon(data_dir, "demo", "--quick", "--json", "--events", str(EVENTS))
+    log = open_log(Settings(data_dir=data_dir))
+    log.append_batch(sample_envelopes(0, EVENTS))
+    log.checkpoint_now()
+    log.store.close()
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """What `finmon demo --quick --json` reported, run by the real entry point."""
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    done = run_finmon(data_dir, "demo", "--quick", "--json", "--events", str(DEMO_TRANSACTIONS))
     assert done.returncode == 0, done.stderr
     return data_dir, orjson.loads(done.stdout)
 
 
 @pytest.fixture
-def data_dir(seeded: tuple[Path, dict[str, Any]], tmp_path: Path) -> Path:
+def data_dir(seeded: Path, tmp_path: Path) -> Path:
     """A private copy of the seeded data dir (database, keys, published checkpoints)."""
     copy = tmp_path / "data"
-    shutil.copytree(seeded[0], copy)
+    shutil.copytree(seeded, copy)
     return copy
 
 
@@ -142,17 +158,21 @@ def test_info_json_is_one_document_naming_the_data_dir(tmp_path: Path) -> None:
         assert backends[name]["reachable"] is None
 
 
-def test_demo_reports_its_guarantees(seeded: tuple[Path, dict[str, Any]]) -> None:
-    data_dir, report = seeded
+def test_demo_reports_its_guarantees(demo_report: tuple[Path, dict[str, Any]]) -> None:
+    data_dir, report = demo_report
     assert report["data_dir"] == str(data_dir)
-    assert report["events_appended"] == EVENTS
-    assert report["events_consumed"] == EVENTS
-    assert report["log_head_seq"] == EVENTS
-    assert report["checkpoints"] == 3
-    assert report["money_conserved"] is True
+    simulated = report["simulation"]
+    assert simulated["transactions"] == DEMO_TRANSACTIONS
+    assert simulated["instances"]  # typologies were injected
+    ingested = report["ingest"]
+    assert ingested["accepted"] == DEMO_TRANSACTIONS
+    assert ingested["rejected"] == 0
+    assert report["bus"]["consumed"] == DEMO_TRANSACTIONS
+    assert report["internal_transfers_net_to_zero"] is True
     assert report["replay_matches_live"] is True
+    assert report["log_head_seq"] == report["events_appended"]
     assert report["verify"]["ok"] is True
-    assert report["verify"]["records_checked"] == EVENTS
+    assert report["verify"]["records_checked"] == report["log_head_seq"]
     assert report["proof"]["verified"] is True
     tamper = report["tamper_check"]
     assert tamper["detected"] is True
@@ -161,12 +181,24 @@ def test_demo_reports_its_guarantees(seeded: tuple[Path, dict[str, Any]]) -> Non
     assert (data_dir / "events.db").is_file()
     assert (data_dir / "keys" / "log-signing.key").is_file()
     assert (data_dir / "keys" / "published-checkpoints.jsonl").is_file()
+    assert (data_dir / "sim" / "demo" / "transactions.parquet").is_file()
+
+
+def test_demo_runs_again_on_the_same_data_dir(demo_report: tuple[Path, dict[str, Any]]) -> None:
+    data_dir, first = demo_report
+    done = run_finmon(data_dir, "demo", "--quick", "--json", "--events", str(DEMO_TRANSACTIONS))
+    assert done.returncode == 0, done.stderr
+    again = orjson.loads(done.stdout)
+    assert again["ingest"]["duplicates"] == DEMO_TRANSACTIONS  # same bank, stored once
+    assert again["events_appended"] == 0
+    assert again["log_head_seq"] == first["log_head_seq"]
+    assert again["verify"]["ok"] is True
 
 
 def test_demo_in_process_human_output(tmp_path: Path) -> None:
-    result = invoke(tmp_path / "data", ["demo", "--events", "50"])
+    result = invoke(tmp_path / "data", ["demo", "--events", "500"])
     assert result.exit_code == 0, result.exception
-    assert "money conserved" in result.stdout
+    assert "internal transfers net to zero" in result.stdout
     assert "NO" not in result.stdout
 
 
@@ -190,7 +222,7 @@ def test_verify_intact_log(data_dir: Path) -> None:
 
 def test_verify_finds_an_edited_body(data_dir: Path) -> None:
     body = body_of(data_dir, PROBE)
-    edited = body.replace(b'"reference":"inv-', b'"reference":"inX-', 1)
+    edited = body.replace(b'"n":', b'"n":9', 1)
     assert edited != body
     sql(data_dir, "UPDATE log_records SET body = ? WHERE seq = ?", (edited, PROBE))
 
@@ -257,9 +289,9 @@ def test_tail_json(data_dir: Path) -> None:
     document = invoke_json(data_dir, ["events", "tail"])
     assert document["head_seq"] == EVENTS
     assert [r["seq"] for r in document["records"]] == list(range(EVENTS - 9, EVENTS + 1))
-    assert all(r["type"] == "demo.payment" for r in document["records"])
+    assert all(r["type"] == "test.payment" for r in document["records"])
     assert all(len(r["hash"]) == 16 for r in document["records"])
-    three = invoke_json(data_dir, ["events", "tail", "-n", "3", "--type", "demo.payment"])
+    three = invoke_json(data_dir, ["events", "tail", "-n", "3", "--type", "test.payment"])
     assert [r["seq"] for r in three["records"]] == [EVENTS - 2, EVENTS - 1, EVENTS]
     none = invoke_json(data_dir, ["events", "tail", "--type", "no.such"])
     assert none["records"] == []
@@ -269,7 +301,7 @@ def test_tail_human_output(data_dir: Path) -> None:
     result = invoke(data_dir, ["events", "tail", "-n", "2"])
     assert result.exit_code == 0
     assert str(EVENTS) in result.stdout
-    assert "demo.payment" in result.stdout
+    assert "test.payment" in result.stdout
 
 
 def test_prove_json_verifies_independently(data_dir: Path, tmp_path: Path) -> None:
@@ -328,12 +360,12 @@ def test_export(data_dir: Path, tmp_path: Path, fmt: str) -> None:
         assert len(lines) == EVENTS
         first = orjson.loads(lines[0])
         assert first["seq"] == 1
-        assert first["event"]["type"] == "demo.payment"
+        assert first["event"]["type"] == "test.payment"
     else:
         table = pq.read_table(out)
         assert table.num_rows == EVENTS
         assert table.column("seq").to_pylist()[-1] == EVENTS
-        assert set(table.column("type").to_pylist()) == {"demo.payment"}
+        assert set(table.column("type").to_pylist()) == {"test.payment"}
     tail = tmp_path / f"tail.{fmt}"
     args = ["events", "export", "--format", fmt, "-o", str(tail), "--from-seq", "2991"]
     assert invoke_json(data_dir, args)["records"] == 10
