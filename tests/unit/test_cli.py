@@ -26,11 +26,11 @@ from typer.testing import CliRunner, Result
 
 from finmon import __version__
 from finmon.cli import app
+from finmon.core.settings import Settings
+from finmon.events.factory import open_log
 from finmon.events.log import checkpoint_statement
 from finmon.events.merkle import InclusionProof, verify_inclusion
 from finmon.events.signing import load_public_key, verify_signature
-from finmon.core.settings import Settings
-from finmon.events.factory import open_log
 from finmon.events.stores.base import Checkpoint
 from finmon.testing import sample_envelopes
 
