@@ -9,12 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from finmon.commands.output import console, emit_json, key_value_table
-from finmon.events.bus import InProcessBus
+from finmon.events.inprocess_bus import InProcessBus
 from finmon.sim.dataset import generate_dataset
-from finmon.sim.generator import Batch
+from finmon.sim.generator import Batch, Simulation
 from finmon.sim.scenarios import FaultSpec, load_scenario, shipped_scenarios
 from finmon.sim.stream import Pacing, stream_scenario
 from finmon.sim.writers import Format
+from finmon.sources.warehouse import write_warehouse_table
 
 app = typer.Typer(
     help="The simulated bank: generate labelled data, stream it, report on it.",
@@ -144,3 +145,35 @@ def scenarios(as_json: JsonOption = False) -> None:
 
 
 __all__ = ["app"]
+
+
+@app.command()
+def warehouse(
+    url: Annotated[str, typer.Option("--url", help="SQLAlchemy URL of the warehouse database.")],
+    table: Annotated[str, typer.Option("--table", help="Table to create or append to.")] = (
+        "transactions"
+    ),
+    scenario: ScenarioOption = "demo",
+    seed: SeedOption = None,
+    transactions: Annotated[
+        int | None, typer.Option("--transactions", min=1, help="Emit exactly this many.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fill a SQL "data warehouse" table with a scenario's transactions, for `finmon ingest sql`.
+
+    Seed 002 polls a bank's existing warehouse; this stands one up (SQLite or
+    PostgreSQL) with canonical columns plus ``row_id`` and ``loaded_at`` watermarks.
+    """
+    spec = load_scenario(scenario, seed=seed, transactions=transactions)
+    written = 0
+    for batch in Simulation(spec).batches():
+        written += write_warehouse_table(url, table, batch.transactions)
+    summary = {"scenario": spec.name, "seed": spec.seed, "table": table, "rows": written}
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(
+            f"wrote {written:,} {spec.name} transactions into {table}; poll them with: "
+            f"finmon ingest sql --url {url} --table {table} --watermark row_id --key row_id --once"
+        )
