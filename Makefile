@@ -41,6 +41,10 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_log.py
+	$(BIN)/python bench/bench_sim.py
+	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_ledger.py
+	$(BIN)/python bench/bench_api.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -16,9 +16,12 @@ import typer
 from finmon import __version__
 from finmon.commands import events as events_commands
 from finmon.commands import ingest as ingest_commands
+from finmon.commands import ledger as ledger_commands
 from finmon.commands import sim as sim_commands
+from finmon.commands import users as users_commands
 from finmon.commands.info import info
 from finmon.commands.output import errors
+from finmon.commands.serve import serve
 from finmon.core.errors import FinmonError, UnavailableError
 from finmon.demo import demo
 
@@ -32,6 +35,9 @@ app = typer.Typer(
 app.add_typer(events_commands.app, name="events")
 app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(sim_commands.app, name="sim")
+app.add_typer(ledger_commands.app, name="ledger")
+app.add_typer(users_commands.app, name="users")
+app.command()(serve)
 app.command()(info)
 app.command()(demo)
 

@@ -1,0 +1,57 @@
+"""Benchmark: ledger transfers/s and p50/p99 latency on SQLite and PostgreSQL.
+
+Scenarios (issue 9, item 8): one transfer per commit with 1 and 16 concurrent
+clients, and batches of 1,000 transfers per commit; see
+:mod:`finmon.ledger.bench`. Writes ``bench/results/ledger.json``. The same
+figures come from ``finmon ledger bench --backend sqlite|postgres --json``.
+
+Targets (issue 9): PostgreSQL batched >= 20,000 transfers/s; one per commit
+with 16 clients >= 3,000/s at p99 < 20 ms; SQLite batched >= 50,000/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from finmon.ledger.bench import run_benchmarks
+from finmon.store.postgres import postgres_reachable
+from finmon.testing import postgres_test_url
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply transfer counts")
+    args = parser.parse_args()
+    results = [run_benchmarks("sqlite", scale=args.scale)]
+    url = postgres_test_url()
+    reachable, detail = postgres_reachable(url)
+    if reachable:
+        results.append(run_benchmarks("postgres", url=url, scale=args.scale))
+    else:
+        results.append({"backend": "postgres", "skipped": detail})
+    document = {
+        "benchmark": "ledger",
+        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_1m": os.getloadavg()[0],
+        },
+        "results": results,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ledger.json").write_text(json.dumps(document, indent=2) + "\n")
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
