@@ -9,14 +9,10 @@ since every row becomes one hash-chained record.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,8 +29,7 @@ from finmon.sources.validate import TransactionValidator
 from finmon.sources.warehouse import write_warehouse_table
 from finmon.store.postgres import postgres_reachable
 from finmon.testing import postgres_test_url
-
-RESULTS = Path(__file__).parent / "results"
+from finmon.testing.bench import write_results
 
 
 def _best_of(runs: int, measure: Callable[[], float]) -> float:
@@ -122,19 +117,13 @@ def main() -> int:
         else:
             sql.append({"source": "postgres", "skipped": detail})
         results["sql"] = sql
-    document = {
-        "benchmark": "ingestion",
-        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
+    write_results(
+        "ingest",
+        "ingestion",
+        {
+            "results": results,
         },
-        "results": results,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(document, indent=2))
+    )
     return 0
 
 

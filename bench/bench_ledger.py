@@ -12,17 +12,11 @@ with 16 clients >= 3,000/s at p99 < 20 ms; SQLite batched >= 50,000/s.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-from datetime import UTC, datetime
-from pathlib import Path
 
 from finmon.ledger.bench import run_benchmarks
 from finmon.store.postgres import postgres_reachable
 from finmon.testing import postgres_test_url
-
-RESULTS = Path(__file__).parent / "results"
+from finmon.testing.bench import write_results
 
 
 def main() -> int:
@@ -36,20 +30,13 @@ def main() -> int:
         results.append(run_benchmarks("postgres", url=url, scale=args.scale))
     else:
         results.append({"backend": "postgres", "skipped": detail})
-    document = {
-        "benchmark": "ledger",
-        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "load_average_1m": os.getloadavg()[0],
+    write_results(
+        "ledger",
+        "ledger",
+        {
+            "results": results,
         },
-        "results": results,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ledger.json").write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(document, indent=2))
+    )
     return 0
 
 

@@ -8,13 +8,10 @@ on PostgreSQL; verify >= 500,000 records/s.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from finmon.events.log import Log
@@ -23,8 +20,7 @@ from finmon.events.stores.base import LogStore
 from finmon.events.stores.sqlite import SqliteLogStore
 from finmon.store.postgres import postgres_reachable
 from finmon.testing import postgres_schema, postgres_test_url, sample_envelopes
-
-RESULTS = Path(__file__).parent / "results"
+from finmon.testing.bench import write_results
 
 
 def _append_batched(log: Log, count: int, batch: int) -> float:
@@ -111,19 +107,13 @@ def main() -> int:
             )
     else:
         results.append({"backend": "postgres", "skipped": detail})
-    document = {
-        "benchmark": "event log",
-        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
+    write_results(
+        "log",
+        "event log",
+        {
+            "results": results,
         },
-        "results": results,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "log.json").write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(document, indent=2))
+    )
     return 0
 
 

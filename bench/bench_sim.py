@@ -11,18 +11,13 @@ envelopes into an :class:`InProcessBus`, as fast as possible.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from finmon.events.bus import InProcessBus
 from finmon.sim import Simulation, generate_dataset, load_scenario, stream_scenario
-
-RESULTS = Path(__file__).parent / "results"
+from finmon.testing.bench import write_results
 
 
 def bench_batch(scenario_name: str, repeats: int) -> dict[str, object]:
@@ -64,20 +59,14 @@ def main() -> int:
     parser.add_argument("--stream-scenario", default="demo")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    document = {
-        "benchmark": "sim",
-        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
+    write_results(
+        "sim",
+        "sim",
+        {
+            "batch": bench_batch(args.scenario, args.repeats),
+            "stream": bench_stream(args.stream_scenario),
         },
-        "batch": bench_batch(args.scenario, args.repeats),
-        "stream": bench_stream(args.stream_scenario),
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sim.json").write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(document, indent=2))
+    )
     return 0
 
 
