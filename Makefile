@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sim.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_ledger.py
+	$(BIN)/python bench/bench_ledger_sharding.py
 	$(BIN)/python bench/bench_api.py
 
 format: $(STAMP)
