@@ -66,3 +66,4 @@ def test_the_walkthrough_runs(tmp_path: Path) -> None:
     assert "401" in done.stdout
     assert '"field":"colour"' in done.stdout
     assert '"ok":true' in done.stdout
+    assert '"replayed":true' in done.stdout  # the ledger retry returned the first receipt

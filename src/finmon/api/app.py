@@ -27,6 +27,7 @@ from finmon.api.routers import (
     auth,
     events,
     health,
+    ledger,
     metric_entries,
     transactions,
     users,
@@ -60,7 +61,17 @@ def install_log_redaction() -> None:
 
 V1_ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
-    for module in (auth, transactions, events, audit, metric_entries, webhooks, api_keys, users)
+    for module in (
+        auth,
+        transactions,
+        events,
+        audit,
+        metric_entries,
+        webhooks,
+        api_keys,
+        users,
+        ledger,
+    )
 )
 """Every /v1 router; each carries its full prefix, so routes know their full paths."""
 
@@ -85,7 +96,10 @@ def create_app(
     app = FastAPI(
         title="finmon API",
         version=__version__,
-        description="Real-time financial monitoring: ingest, events, audit, administration.",
+        description=(
+            "Real-time financial monitoring: ingest, events, audit, administration,"
+            " and the core-banking ledger."
+        ),
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,

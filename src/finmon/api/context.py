@@ -7,8 +7,10 @@ a simulated clock and pass it to :func:`finmon.api.create_app`.
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from finmon.api.auth.apikeys import ApiKeyStore
 from finmon.api.auth.service import AuthService
@@ -30,6 +32,20 @@ from finmon.core.settings import Settings
 from finmon.events.factory import open_log
 from finmon.events.log import Log
 
+if TYPE_CHECKING:
+    from finmon.ledger import Ledger
+    from finmon.ledger.factory import Backend
+
+LEDGER_BACKENDS = ("sqlite", "postgres")
+
+
+def ledger_backend() -> str:
+    """``FINMON_LEDGER_BACKEND`` (as the CLI reads it): ``sqlite`` (default) or ``postgres``."""
+    backend = os.environ.get("FINMON_LEDGER_BACKEND", "sqlite").strip().lower() or "sqlite"
+    if backend not in LEDGER_BACKENDS:
+        raise ValueError(f"FINMON_LEDGER_BACKEND must be sqlite or postgres, not {backend!r}")
+    return backend
+
 
 @dataclass
 class ApiContext:
@@ -49,12 +65,37 @@ class ApiContext:
     idempotency: IdempotencyStore
     metrics: Metrics = field(default_factory=Metrics)
     redis: Any = None
+    ledger_backend: str = "sqlite"
+    ledger_schema: str = "finmon_ledger"
     batcher: AppendBatcher = field(init=False)
+    _ledger: Ledger | None = field(init=False, default=None, repr=False)
+    _ledger_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    ledger_write_lock: threading.Lock = field(
+        init=False, default_factory=threading.Lock, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.batcher = AppendBatcher(self.log)
 
+    @property
+    def ledger(self) -> Ledger:
+        """The core-banking ledger, opened on first use (``<data_dir>/ledger.db`` by default)."""
+        if self._ledger is None:
+            with self._ledger_lock:
+                if self._ledger is None:
+                    from finmon.ledger import open_ledger
+
+                    backend: Backend = "postgres" if self.ledger_backend == "postgres" else "sqlite"
+                    self._ledger = open_ledger(
+                        self.settings, backend=backend, schema=self.ledger_schema, clock=self.clock
+                    )
+        return self._ledger
+
     def close(self) -> None:
+        with self._ledger_lock:
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
         self.db.close()
         self.log.store.close()
         if self.redis is not None:
@@ -121,7 +162,8 @@ def build_context(
         limiter=limiter,
         idempotency=idempotency,
         redis=client,
+        ledger_backend=ledger_backend(),
     )
 
 
-__all__ = ["ApiContext", "build_context", "load_kek"]
+__all__ = ["LEDGER_BACKENDS", "ApiContext", "build_context", "ledger_backend", "load_kek"]

@@ -4,8 +4,13 @@ Every protected route declares exactly one permission through
 ``Depends(require("transactions:write"))`` (see :mod:`finmon.api.deps`); this
 module maps roles to permissions. Least privilege: ``auditor`` reads and
 verifies but writes nothing; ``service`` (machine clients, API keys only) may
-only ingest; no role but ``auditor`` reads the audit trail, so administrators
-cannot quietly read back the record of their own actions.
+only ingest and move money through the ledger (the core-banking system posts
+its transfers with a key); no role but ``auditor`` reads the audit trail, so
+administrators cannot quietly read back the record of their own actions. In
+the ledger every human role reads (balances, statements, reports,
+reconciliation, verify), ``admin`` and ``service`` move money (transfers,
+holds, reversals), and only ``admin`` changes the chart (opens, freezes,
+unfreezes, closes accounts).
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "webhooks:manage": frozenset({Role.admin}),
     "api_keys:manage": frozenset({Role.admin}),
     "users:manage": frozenset({Role.admin}),
+    "ledger:read": frozenset(_READERS),
+    "ledger:write": frozenset({Role.admin, Role.service}),
+    "ledger:admin": frozenset({Role.admin}),
     "session": frozenset(Role),
 }
 """Permission -> roles holding it. ``session`` is any authenticated principal."""

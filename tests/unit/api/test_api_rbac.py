@@ -81,12 +81,18 @@ def test_role_matrix(client: TestClient, ctx: ApiContext) -> None:
 def test_permissions_follow_least_privilege() -> None:
     auditor = Principal("a", "a", "user", Role.auditor)
     service = Principal("s", "s", "api_key", Role.service)
-    assert [p for p in PERMISSIONS if auditor.may(p) and p.endswith((":write", ":manage"))] == []
+    assert [
+        p for p in PERMISSIONS if auditor.may(p) and p.endswith((":write", ":manage", ":admin"))
+    ] == []
+    # The core-banking system posts its money movements with an API key: ledger:write.
     assert {p for p in PERMISSIONS if service.may(p)} == {
         "transactions:write",
         "metrics:write",
+        "ledger:write",
         "session",
     }
+    assert PERMISSIONS["ledger:admin"] == frozenset({Role.admin})
+    assert PERMISSIONS["ledger:write"] == frozenset({Role.admin, Role.service})
     assert PERMISSIONS["audit:read"] == frozenset({Role.auditor})
 
 
