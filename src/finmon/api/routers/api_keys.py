@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from finmon.api.auth.apikeys import ApiKey
-from finmon.api.deps import Ctx, IdempotencyKey, caller_of, require
+from finmon.api.deps import Ctx, IdempotencyKey, require
 from finmon.api.rbac import Principal
 from finmon.api.responses import COMMON_RESPONSES
-from finmon.api.routers.common import idempotent
+from finmon.api.routers.common import audit_action, idempotent
 from finmon.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 
 router = APIRouter(responses=COMMON_RESPONSES, prefix="/v1/api-keys", tags=["api-keys"])
@@ -32,19 +32,6 @@ def _public(key: ApiKey) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _audit(ctx: Any, request: Request, principal: Principal, action: str, key_id: str) -> None:
-    caller = caller_of(request)
-    ctx.audit.record(
-        action,
-        actor=principal.subject,
-        actor_name=principal.name,
-        outcome="success",
-        target=key_id,
-        client_ip=caller.client_ip,
-        correlation_id=caller.correlation_id,
-    )
-
-
 @router.post("", status_code=201, response_model=ApiKeyCreated, summary="Create an API key")
 def create_key(
     request: Request, ctx: Ctx, principal: Admin, body: ApiKeyCreate, key: IdempotencyKey = None
@@ -53,7 +40,7 @@ def create_key(
         created, plaintext = ctx.auth.keys.create(
             body.name, body.role, frozenset(body.scopes), principal.subject, body.expires_at
         )
-        _audit(ctx, request, principal, "api_key_created", created.id)
+        audit_action(ctx, request, principal, "api_key_created", created.id)
         return 201, {**_public(created), "key": plaintext}
 
     return idempotent(ctx, request, principal, key, body, work)
@@ -67,14 +54,14 @@ def list_keys(ctx: Ctx, principal: Admin) -> Any:
 @router.post("/{key_id}/rotate", response_model=ApiKeyCreated, summary="New secret, old one dies")
 def rotate_key(request: Request, ctx: Ctx, principal: Admin, key_id: KeyId) -> Any:
     rotated, plaintext = ctx.auth.keys.rotate(key_id)
-    _audit(ctx, request, principal, "api_key_rotated", key_id)
+    audit_action(ctx, request, principal, "api_key_rotated", key_id)
     return {**_public(rotated), "key": plaintext}
 
 
 @router.delete("/{key_id}", response_model=ApiKeyPublic, summary="Revoke an API key")
 def revoke_key(request: Request, ctx: Ctx, principal: Admin, key_id: KeyId) -> Any:
     revoked = ctx.auth.keys.revoke(key_id)
-    _audit(ctx, request, principal, "api_key_revoked", key_id)
+    audit_action(ctx, request, principal, "api_key_revoked", key_id)
     return _public(revoked)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from finmon.api.context import ApiContext
+from finmon.api.deps import caller_of
 from finmon.api.idempotency import Stored, fingerprint, replay, scoped_key
 from finmon.api.masking import mask_payload
 from finmon.api.rbac import Principal
@@ -87,4 +88,20 @@ def event_out(seq: int, event: dict[str, Any], principal: Principal) -> dict[str
     }
 
 
-__all__ = ["event_out", "idempotent", "idempotent_async", "json_response"]
+def audit_action(
+    ctx: ApiContext, request: Request, principal: Principal, action: str, target: str
+) -> None:
+    """Record a successful administrative action (who, what, on which target, from where)."""
+    caller = caller_of(request)
+    ctx.audit.record(
+        action,
+        actor=principal.subject,
+        actor_name=principal.name,
+        outcome="success",
+        target=target,
+        client_ip=caller.client_ip,
+        correlation_id=caller.correlation_id,
+    )
+
+
+__all__ = ["audit_action", "event_out", "idempotent", "idempotent_async", "json_response"]

@@ -8,28 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from finmon.api.deps import Ctx, IdempotencyKey, caller_of, require
+from finmon.api.deps import Ctx, IdempotencyKey, require
 from finmon.api.rbac import Principal
 from finmon.api.responses import COMMON_RESPONSES
-from finmon.api.routers.common import idempotent
+from finmon.api.routers.common import audit_action, idempotent
 from finmon.api.schemas import WebhookCreate, WebhookCreated, WebhookPublic
 
 router = APIRouter(responses=COMMON_RESPONSES, prefix="/v1/webhooks", tags=["webhooks"])
 Admin = Annotated[Principal, Depends(require("webhooks:manage"))]
 HookId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def _audit(ctx: Any, request: Request, principal: Principal, action: str, target: str) -> None:
-    caller = caller_of(request)
-    ctx.audit.record(
-        action,
-        actor=principal.subject,
-        actor_name=principal.name,
-        outcome="success",
-        target=target,
-        client_ip=caller.client_ip,
-        correlation_id=caller.correlation_id,
-    )
 
 
 @router.post("", status_code=201, response_model=WebhookCreated, summary="Register an endpoint")
@@ -40,7 +27,7 @@ def register(
         hook, secret = ctx.webhooks.register(
             body.url, body.events, body.description, principal.subject
         )
-        _audit(ctx, request, principal, "webhook_registered", hook.id)
+        audit_action(ctx, request, principal, "webhook_registered", hook.id)
         return 201, {**asdict(hook), "secret": secret}
 
     return idempotent(ctx, request, principal, key, body, work)
@@ -58,14 +45,14 @@ def list_hooks(ctx: Ctx, principal: Admin) -> Any:
 )
 def rotate(request: Request, ctx: Ctx, principal: Admin, webhook_id: HookId) -> Any:
     hook, secret = ctx.webhooks.rotate(webhook_id)
-    _audit(ctx, request, principal, "webhook_rotated", webhook_id)
+    audit_action(ctx, request, principal, "webhook_rotated", webhook_id)
     return {**asdict(hook), "secret": secret}
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Delete an endpoint")
 def delete(request: Request, ctx: Ctx, principal: Admin, webhook_id: HookId) -> Response:
     ctx.webhooks.delete(webhook_id)
-    _audit(ctx, request, principal, "webhook_deleted", webhook_id)
+    audit_action(ctx, request, principal, "webhook_deleted", webhook_id)
     return Response(status_code=204)
 
 
