@@ -17,6 +17,7 @@ from finmon import __version__
 from finmon.commands import events as events_commands
 from finmon.commands import ingest as ingest_commands
 from finmon.commands import ledger as ledger_commands
+from finmon.commands import monitor as monitor_commands
 from finmon.commands import sim as sim_commands
 from finmon.commands import users as users_commands
 from finmon.commands.info import info
@@ -36,6 +37,7 @@ app.add_typer(events_commands.app, name="events")
 app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(sim_commands.app, name="sim")
 app.add_typer(ledger_commands.app, name="ledger")
+app.add_typer(monitor_commands.app, name="monitor")
 app.add_typer(users_commands.app, name="users")
 app.command()(serve)
 app.command()(info)
