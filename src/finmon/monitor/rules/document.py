@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import pydantic
-import yaml  # type: ignore[import-untyped]  # no stubs installed (types-PyYAML)
+import yaml  # no stubs installed (types-PyYAML)
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from finmon.core.errors import Problem, ValidationError
@@ -254,7 +254,7 @@ def _key_node(root: yaml.Node, loc: Sequence[int | str]) -> yaml.Node:
     if isinstance(parent, yaml.MappingNode):
         for key, _ in parent.value:
             if key.value == loc[-1]:
-                return key
+                return cast(yaml.Node, key)
     return parent
 
 
