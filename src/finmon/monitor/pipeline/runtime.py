@@ -40,6 +40,7 @@ from prometheus_client import CollectorRegistry
 from finmon.core.clock import Clock, SystemClock
 from finmon.core.errors import ConflictError
 from finmon.events.bus import Bus, Delivery, Subscription
+from finmon.monitor.models.drift import DriftAlert, DriftMonitor
 from finmon.monitor.pipeline.batch import Arrival, BatchProcessor, Settlement
 from finmon.monitor.pipeline.config import PipelineConfig
 from finmon.monitor.pipeline.metrics import PipelineMetrics
@@ -79,6 +80,7 @@ class MonitorPipeline:
         self.config = config or PipelineConfig()
         self.metrics = PipelineMetrics(registry, window=self.config.latency_window)
         self._bus = bus
+        self._scorer = scorer
         self._processor = BatchProcessor(
             scorer, store, publisher or bus, self.config, clock or SystemClock(), self.metrics
         )
@@ -173,6 +175,21 @@ class MonitorPipeline:
             subscription.lag if subscription is not None and not subscription.closed else None
         )
         return data
+
+    def check_drift(self) -> list[DriftAlert]:
+        """PSI of live traffic against the model's training sample, exported as the
+        ``finmon_model_psi`` gauges of this pipeline's registry; the drift alerts.
+
+        Call it periodically (it costs a quantile pass per feature): drift is an
+        hourly concern, not a per-transaction one. Empty when the scorer keeps no
+        drift monitor (no model, or a model without a training sample).
+        """
+        monitor = getattr(self._scorer, "drift", None)
+        if not isinstance(monitor, DriftMonitor):
+            return []
+        report = monitor.report()
+        monitor.export(self.metrics.registry)
+        return monitor.alerts(report)
 
     # --- threads ----------------------------------------------------------------------
 

@@ -181,3 +181,31 @@ def test_explain_all_explains_approvals_too(bank: MonitoredBank, explain_all: bo
     approved = [d for d in decisions if d.outcome == "approve"]
     with_features = [d for d in approved if any(r.kind == "feature" for r in d.reasons)]
     assert bool(with_features) == explain_all
+
+
+def test_the_pipeline_exports_drift_against_the_training_sample(bank: MonitoredBank) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from finmon.events.inprocess_bus import InProcessBus
+    from finmon.monitor.pipeline import DecisionStore, MonitorPipeline
+    from finmon.sources.events import TRANSACTIONS_TOPIC, transaction_envelopes
+
+    engine, champion = service.build_engine(bank.settings, bank.scored)
+    assert champion.model is not None
+    assert engine.drift is not None
+    bus = InProcessBus(partitions=1)
+    registry = CollectorRegistry()
+    store = DecisionStore(bank.settings.data_dir / "drift-decisions.db")
+    pipeline = MonitorPipeline(bus, engine, store, registry=registry)
+    rows = bank.scored.transactions.slice(0, 1500).to_pylist()
+    bus.publish_many(
+        TRANSACTIONS_TOPIC,
+        transaction_envelopes([{k: v for k, v in r.items() if v is not None} for r in rows]),
+    )
+    assert pipeline.run_until_idle() == 1500
+    pipeline.check_drift()
+    value = registry.get_sample_value("finmon_model_psi", {"feature": "score"})
+    assert value is not None
+    assert value >= 0
+    pipeline.close()
+    store.close()
