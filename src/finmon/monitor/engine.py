@@ -159,7 +159,7 @@ class Engine:
         self.drift = drift
         self.degraded_count = 0
         self.model_failures = 0
-        self._column_cache: dict[int, np.ndarray] = {}
+        self._column_cache: dict[tuple[str, ...], np.ndarray] = {}
 
     @property
     def ruleset_version(self) -> str:
@@ -245,12 +245,11 @@ class Engine:
 
     def _columns(self, model: Model) -> np.ndarray:
         """Which feature columns the model reads, in its order (models may use a subset)."""
-        key = id(model)
-        cols = self._column_cache.get(key)
+        names = tuple(model.feature_names)
+        cols = self._column_cache.get(names)
         if cols is None:
-            cols = np.array([FEATURE_INDEX[name] for name in model.feature_names], dtype=np.intp)
-            self._column_cache = {key: cols} if len(self._column_cache) > 8 else self._column_cache
-            self._column_cache[key] = cols
+            cols = np.array([FEATURE_INDEX[name] for name in names], dtype=np.intp)
+            self._column_cache[names] = cols
         return cols
 
     def _predict(

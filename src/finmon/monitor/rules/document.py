@@ -169,7 +169,14 @@ def position(node: yaml.Node, text: str, offset: int = 0) -> tuple[int, int]:
 
 
 def _load(text: str, source: str) -> tuple[yaml.Node, Any]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # control characters: refused before parsing
+        index = max(0, min(exc.position, len(text)))
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        reason = f"YAML error: character {exc.character!r} is not allowed"
+        raise RuleSetError(source, [RuleProblem(None, "", line, column, reason, "yaml")]) from None
     try:
         root = loader.get_single_node()
         if root is None:

@@ -133,3 +133,14 @@ def test_error_message_names_the_source_and_problems() -> None:
     assert error.code == "invalid_ruleset"
     assert error.field == "rules.big.score"
     assert error.to_dict()["problems"][0]["field"] == "rules.big.score"  # type: ignore[index]
+
+
+def test_control_characters_are_refused_with_their_position() -> None:
+    from finmon.monitor.rules import RuleSet, RuleSetError
+
+    text = "name: x\nversion: 1\nrules:\n  - id: a\x07b\n"
+    with pytest.raises(RuleSetError) as caught:
+        RuleSet.from_yaml(text)
+    problem = caught.value.rule_problems[0]
+    assert (problem.line, problem.column) == (4, 10)
+    assert "not allowed" in problem.reason
