@@ -62,7 +62,9 @@ def test_the_walkthrough_runs(tmp_path: Path) -> None:
         if pid_file.exists():
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert '"status":"received"' in done.stdout
+    assert '"status":"decided"' in done.stdout  # stored and scored on ingest
+    assert '"valid":false' in done.stdout  # the linted draft ...
+    assert '"line":6' in done.stdout  # ... located
     assert "401" in done.stdout
     assert '"field":"colour"' in done.stdout
     assert '"ok":true' in done.stdout

@@ -25,10 +25,13 @@ from finmon.api.routers import (
     api_keys,
     audit,
     auth,
+    decisions,
     events,
     health,
     ledger,
     metric_entries,
+    models,
+    rules,
     transactions,
     users,
     webhooks,
@@ -71,6 +74,9 @@ V1_ROUTERS: tuple[APIRouter, ...] = tuple(
         api_keys,
         users,
         ledger,
+        decisions,
+        rules,
+        models,
     )
 )
 """Every /v1 router; each carries its full prefix, so routes know their full paths."""
@@ -97,8 +103,8 @@ def create_app(
         title="finmon API",
         version=__version__,
         description=(
-            "Real-time financial monitoring: ingest, events, audit, administration,"
-            " and the core-banking ledger."
+            "Real-time financial monitoring: ingest and decide, decisions, rules, models,"
+            " events, audit, administration, and the core-banking ledger."
         ),
         docs_url="/docs",
         redoc_url=None,

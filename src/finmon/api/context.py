@@ -23,10 +23,10 @@ from finmon.api.idempotency import IdempotencyStore, MemoryIdempotencyStore, Red
 from finmon.api.keyfiles import load_or_create_key
 from finmon.api.metric_entries import MetricEntries
 from finmon.api.middleware import Metrics
+from finmon.api.monitoring import ApiAuditTrail, Monitoring
 from finmon.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from finmon.api.settings import ApiSettings, auth_db_path
 from finmon.api.webhooks import WebhookStore
-from finmon.audit import AuditTrail
 from finmon.core.clock import Clock, SystemClock
 from finmon.core.settings import Settings
 from finmon.events.factory import open_log
@@ -57,7 +57,7 @@ class ApiContext:
     db: Database
     log: Log
     keyring: Keyring
-    audit: AuditTrail
+    audit: ApiAuditTrail
     auth: AuthService
     webhooks: WebhookStore
     metric_entries: MetricEntries
@@ -68,6 +68,7 @@ class ApiContext:
     ledger_backend: str = "sqlite"
     ledger_schema: str = "finmon_ledger"
     batcher: AppendBatcher = field(init=False)
+    monitoring: Monitoring = field(init=False)
     _ledger: Ledger | None = field(init=False, default=None, repr=False)
     _ledger_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
     ledger_write_lock: threading.Lock = field(
@@ -76,6 +77,7 @@ class ApiContext:
 
     def __post_init__(self) -> None:
         self.batcher = AppendBatcher(self.log)
+        self.monitoring = Monitoring(self.settings, self.clock)
 
     @property
     def ledger(self) -> Ledger:
@@ -96,6 +98,7 @@ class ApiContext:
             if self._ledger is not None:
                 self._ledger.close()
                 self._ledger = None
+        self.monitoring.close()
         self.db.close()
         self.log.store.close()
         if self.redis is not None:
@@ -128,7 +131,7 @@ def build_context(
     log = log or open_log(settings, clock=clock)
     db = Database(auth_db_path(settings))
     keyring = Keyring(db, load_kek(settings, api), clock)
-    audit = AuditTrail(log, clock)
+    audit = ApiAuditTrail(log, clock)
     tokens = TokenService(
         db,
         load_or_create_key(api.jwt_key_file(settings)),

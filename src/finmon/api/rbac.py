@@ -11,6 +11,11 @@ the ledger every human role reads (balances, statements, reports,
 reconciliation, verify), ``admin`` and ``service`` move money (transfers,
 holds, reversals), and only ``admin`` changes the chart (opens, freezes,
 unfreezes, closes accounts).
+In monitoring every human role reads decisions, the rule set in force and
+the model registry; changing what decides (deploying or rolling back rules,
+promoting, rolling back or shadowing models) is for ``admin`` and the
+``risk_officer`` who owns the detection policy, never for the analysts whose
+alerts the change would move, nor for machine keys.
 """
 
 from __future__ import annotations
@@ -63,6 +68,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "ledger:read": frozenset(_READERS),
     "ledger:write": frozenset({Role.admin, Role.service}),
     "ledger:admin": frozenset({Role.admin}),
+    "decisions:read": frozenset(_READERS),
+    "rules:read": frozenset(_READERS),
+    "rules:write": frozenset({Role.admin, Role.risk_officer}),
+    "models:read": frozenset(_READERS),
+    "models:write": frozenset({Role.admin, Role.risk_officer}),
     "session": frozenset(Role),
 }
 """Permission -> roles holding it. ``session`` is any authenticated principal."""

@@ -51,25 +51,6 @@ class TransactionBatch(_In):
     transactions: list[TransactionCreate] = Field(min_length=1, max_length=10_000)
 
 
-class TransactionAccepted(BaseModel):
-    """Received and stored as a ``transaction.received`` event; not yet decided."""
-
-    status: Literal["received"] = "received"
-    transaction_id: str
-    event_id: str
-    seq: int
-    duplicate: bool
-
-
-class BatchAccepted(BaseModel):
-    status: Literal["received"] = "received"
-    received: int
-    appended: int
-    duplicates: int
-    first_seq: int | None
-    last_seq: int | None
-
-
 class EventPublic(BaseModel):
     seq: int
     id: str
@@ -240,7 +221,6 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyPublic",
     "AuditPage",
-    "BatchAccepted",
     "EventPage",
     "EventPublic",
     "Health",
@@ -253,7 +233,6 @@ __all__ = [
     "Ready",
     "RefreshIn",
     "TokenOut",
-    "TransactionAccepted",
     "TransactionBatch",
     "TransactionCreate",
     "UserCreate",

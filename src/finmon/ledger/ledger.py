@@ -205,25 +205,38 @@ class Ledger(LedgerOperations, LedgerQueries):
 
         Such a request never becomes a command, but its attempt is audited all the same.
         """
-        problems = tuple(error.problems)
+        return self.reject_inputs([(key, kind, error)])[0]
+
+    def reject_inputs(
+        self, requests: Sequence[tuple[str, str, ValidationError]]
+    ) -> list[Rejection]:
+        """:meth:`reject_input` for many requests in one journal append (one commit)."""
         now = self.clock.now()
-        envelope = Envelope(
-            id=self._ids.new_str(),
-            type=REJECTED_EVENT,
-            schema_version=1,
-            partition_key=key or "unreadable",
-            occurred_at=now,
-            recorded_at=now,
-            payload={
-                "op": kind,
-                "key": key,
-                "body": {"unreadable": error.message},
-                "code": "rejected",
-                "problems": [[p.field, p.reason, p.code] for p in problems],
-            },
-        )
-        seq = self.log.append(envelope)
-        return Rejection(key, kind, problems, seq, "rejected")
+        envelopes = [
+            Envelope(
+                id=self._ids.new_str(),
+                type=REJECTED_EVENT,
+                schema_version=1,
+                partition_key=key or "unreadable",
+                occurred_at=now,
+                recorded_at=now,
+                payload={
+                    "op": kind,
+                    "key": key,
+                    "body": {"unreadable": error.message},
+                    "code": "rejected",
+                    "problems": [[p.field, p.reason, p.code] for p in error.problems],
+                },
+            )
+            for key, kind, error in requests
+        ]
+        if not envelopes:
+            return []
+        seqs = [seq for seq, _ in self.log.append_batch(envelopes).appended]
+        return [
+            Rejection(key, kind, tuple(error.problems), seq, "rejected")
+            for (key, kind, error), seq in zip(requests, seqs, strict=True)
+        ]
 
     def close(self) -> None:
         with self._read_lock:

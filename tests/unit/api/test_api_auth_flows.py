@@ -141,13 +141,13 @@ def test_disabled_user_is_refused(client: TestClient, ctx: ApiContext) -> None:
 def test_api_key_revoked_or_rotated_is_refused(client: TestClient, ctx: ApiContext) -> None:
     key = api_key(ctx)
     headers = {"X-API-Key": key}
-    assert client.post("/v1/transactions", json=transaction(), headers=headers).status_code == 202
+    assert client.post("/v1/transactions", json=transaction(), headers=headers).status_code == 201
     key_id = key[4:20]
     _, rotated = ctx.auth.keys.rotate(key_id)
     remember(rotated)
     assert client.post("/v1/transactions", json=transaction(2), headers=headers).status_code == 401
     fresh = {"Authorization": f"Bearer {rotated}"}
-    assert client.post("/v1/transactions", json=transaction(2), headers=fresh).status_code == 202
+    assert client.post("/v1/transactions", json=transaction(2), headers=fresh).status_code == 201
     ctx.auth.keys.revoke(key_id)
     response = client.post("/v1/transactions", json=transaction(3), headers=fresh)
     assert response.status_code == 401

@@ -65,8 +65,8 @@ def test_the_api_with_redis_configured(tmp_path: Path, redis_url: str, redis_pre
         headers = {"X-API-Key": api_key(ctx), "Idempotency-Key": redis_prefix}
         first = client.post("/v1/transactions", json=transaction(), headers=headers)
         again = client.post("/v1/transactions", json=transaction(), headers=headers)
-        assert first.status_code == 202
-        assert again.status_code == 202
+        assert first.status_code == 201
+        assert again.status_code == 201
         assert again.headers["idempotency-replayed"] == "true"
         assert (
             client.post(
@@ -87,14 +87,14 @@ def test_the_api_answers_429_with_retry_after(tmp_path: Path) -> None:
             client.post("/v1/transactions", json=transaction(n), headers=headers).status_code
             for n in range(3)
         ]
-        assert codes == [202, 202, 429]
+        assert codes == [201, 201, 429]
         limited = client.post("/v1/transactions", json=transaction(9), headers=headers)
         assert limited.headers["retry-after"] == "1"
         assert limited.json()["code"] == "rate_limited"
         assert isinstance(ctx.clock, SimulatedClock)
         ctx.clock.advance(1)
         assert (
-            client.post("/v1/transactions", json=transaction(9), headers=headers).status_code == 202
+            client.post("/v1/transactions", json=transaction(9), headers=headers).status_code == 201
         )
     finally:
         ctx.close()

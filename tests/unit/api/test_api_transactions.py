@@ -1,4 +1,4 @@
-"""POST /v1/transactions, /batch and GET by id: stored as events, idempotent, masked by role."""
+"""POST /v1/transactions, /batch and GET by id: stored as events, decided, idempotent, masked."""
 
 from __future__ import annotations
 
@@ -13,34 +13,46 @@ def _service(ctx: ApiContext) -> dict[str, str]:
     return {"X-API-Key": api_key(ctx)}
 
 
-def test_one_transaction_is_stored_as_a_received_event(client: TestClient, ctx: ApiContext) -> None:
+def test_one_transaction_is_stored_as_a_received_event_and_decided(
+    client: TestClient, ctx: ApiContext
+) -> None:
     response = client.post("/v1/transactions", json=transaction(), headers=_service(ctx))
-    assert response.status_code == 202
+    assert response.status_code == 201
     body = response.json()
-    assert body["status"] == "received"
+    assert body["status"] == "decided"
     assert body["duplicate"] is False
     record = next(iter(ctx.log.read(body["seq"], body["seq"])))
     event = record.envelope()
     assert event.id == body["event_id"]
     assert event.type == "transaction.received"
     assert event.payload["amount"] == "11.01"
-    assert "score" not in body  # no decision is invented before the engine exists
+    decision = body["decision"]
+    assert decision["transaction_id"] == "tx-00000001"
+    assert 0 <= decision["score"] <= 100
+    assert decision["outcome"] in {"approve", "review", "block"}
+    assert decision["degraded"] is True  # no model promoted in this data dir: rules alone
+    assert decision["model_version"] is None
+    assert decision["ruleset_version"] == "1"
 
 
 def test_the_same_transaction_twice_is_stored_once(client: TestClient, ctx: ApiContext) -> None:
     headers = _service(ctx)
     first = client.post("/v1/transactions", json=transaction(), headers=headers).json()
-    second = client.post("/v1/transactions", json=transaction(), headers=headers).json()
+    again = client.post("/v1/transactions", json=transaction(), headers=headers)
+    assert again.status_code == 200
+    second = again.json()
     assert second["duplicate"] is True
     assert second["seq"] == first["seq"]
+    assert second["decision"] == first["decision"]
     assert ctx.log.head().seq == first["seq"]
+    assert ctx.monitoring.decisions.count() == 1
 
 
 def test_idempotency_key_replays_or_conflicts(client: TestClient, ctx: ApiContext) -> None:
     headers = {**_service(ctx), "Idempotency-Key": "req-1"}
     first = client.post("/v1/transactions", json=transaction(), headers=headers)
     again = client.post("/v1/transactions", json=transaction(), headers=headers)
-    assert again.status_code == first.status_code == 202
+    assert again.status_code == first.status_code == 201
     assert again.json() == first.json()
     assert again.headers["idempotency-replayed"] == "true"
     head = ctx.log.head().seq
@@ -54,8 +66,12 @@ def test_batch_is_all_or_nothing(client: TestClient, ctx: ApiContext) -> None:
     headers = _service(ctx)
     good = [transaction(n) for n in range(1, 51)]
     response = client.post("/v1/transactions/batch", json={"transactions": good}, headers=headers)
-    assert response.status_code == 202
+    assert response.status_code == 201
     assert response.json()["appended"] == 50
+    decisions = response.json()["decisions"]
+    assert [d["transaction_id"] for d in decisions] == [t["transaction_id"] for t in good]
+    assert sum(response.json()["outcomes"].values()) == 50
+    decided = ctx.monitoring.decisions.count()
     head = ctx.log.head().seq
     bad = [transaction(n) for n in range(100, 110)]
     bad[3]["amount"] = "1.234"
@@ -65,6 +81,7 @@ def test_batch_is_all_or_nothing(client: TestClient, ctx: ApiContext) -> None:
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"transactions.3.amount", "transactions.7.currency"} <= fields
     assert ctx.log.head().seq == head
+    assert ctx.monitoring.decisions.count() == decided  # a refused batch is not scored either
 
 
 def test_batch_limit(client: TestClient, ctx: ApiContext) -> None:

@@ -104,4 +104,33 @@ def audit_action(
     )
 
 
-__all__ = ["audit_action", "event_out", "idempotent", "idempotent_async", "json_response"]
+def audit_refusal(
+    ctx: ApiContext,
+    request: Request,
+    principal: Principal,
+    action: str,
+    target: str,
+    reason: str,
+) -> None:
+    """Record an administrative action that was refused (outcome ``failure``, with why)."""
+    caller = caller_of(request)
+    ctx.audit.record(
+        action,
+        actor=principal.subject,
+        actor_name=principal.name,
+        outcome="failure",
+        target=target,
+        reason=reason[:1000],
+        client_ip=caller.client_ip,
+        correlation_id=caller.correlation_id,
+    )
+
+
+__all__ = [
+    "audit_action",
+    "audit_refusal",
+    "event_out",
+    "idempotent",
+    "idempotent_async",
+    "json_response",
+]

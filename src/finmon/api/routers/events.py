@@ -22,7 +22,9 @@ Verifier = Annotated[Principal, Depends(require("events:verify"))]
 def list_events(
     ctx: Ctx,
     principal: Reader,
-    after_seq: Annotated[int | None, Query(ge=0, description="omit for the newest")] = None,
+    after_seq: Annotated[
+        int | None, Query(ge=0, le=2**62, description="omit for the newest")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     event_type: Annotated[str | None, Query(alias="type", max_length=100)] = None,
 ) -> Any:

@@ -327,13 +327,25 @@ def post_transfer(ctx: Ctx, principal: Writer, body: TransferIn, key: Idempotenc
     return _receipt(_execute(ctx, Transfer(key, postings, body.memo, body.reference)))
 
 
-def _batch_item(ctx: ApiContext, index: int, item: Any) -> Transfer | Rejection:
-    try:
-        postings = _postings(item.postings, f"transfers.{index}.")
-    except ValidationError as exc:
+def _batch_items(ctx: ApiContext, body: Any) -> list[Transfer | Rejection]:
+    """Each item as a command, or, for the unreadable ones, a journaled rejection
+    (all rejections in one append: a batch of bad items costs one commit)."""
+    items: list[Transfer | Rejection | None] = []
+    unreadable: list[tuple[int, tuple[str, str, ValidationError]]] = []
+    for index, item in enumerate(body.transfers):
+        try:
+            postings = _postings(item.postings, f"transfers.{index}.")
+        except ValidationError as exc:
+            unreadable.append((index, (item.key, "transfer", exc)))
+            items.append(None)
+            continue
+        items.append(Transfer(item.key, postings, item.memo, item.reference))
+    if unreadable:
         with ctx.ledger_write_lock:
-            return ctx.ledger.reject_input(item.key, "transfer", exc)
-    return Transfer(item.key, postings, item.memo, item.reference)
+            rejections = ctx.ledger.reject_inputs([request for _, request in unreadable])
+        for (index, _), rejection in zip(unreadable, rejections, strict=True):
+            items[index] = rejection
+    return [item for item in items if item is not None]
 
 
 @router.post(
@@ -345,7 +357,7 @@ def _batch_item(ctx: ApiContext, index: int, item: Any) -> Transfer | Rejection:
 def post_batch(ctx: Ctx, principal: Writer, body: TransferBatchIn) -> Any:
     if len(body.transfers) > ctx.api.max_batch:
         raise ValidationError(f"at most {ctx.api.max_batch} transfers", field="transfers")
-    items = [_batch_item(ctx, i, item) for i, item in enumerate(body.transfers)]
+    items = _batch_items(ctx, body)
     commands = [item for item in items if isinstance(item, Transfer)]
     with ctx.ledger_write_lock:
         submitted = iter(ctx.ledger.submit_batch(commands).outcomes)

@@ -42,7 +42,7 @@ def list_entries(
     ctx: Ctx,
     principal: Reader,
     name: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     items = list(ctx.metric_entries.list(name=name, after_seq=after_seq, limit=limit))
