@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ledger.py
 	$(BIN)/python bench/bench_ledger_sharding.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_monitor.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -20,7 +20,7 @@ def _table(title: str) -> Table:
 
 
 def render(result: dict[str, Any], console: Console) -> None:
-    """Print the demo's figures as four short tables."""
+    """Print the demo's figures: one short table per stage."""
     sim, ingest, verify = result["simulation"], result["ingest"], result["verify"]
     bank = _table("1. the simulated bank (finmon.sim)")
     bank.add_row("scenario / seed", f"{sim['scenario']} / {sim['seed']}")
@@ -76,7 +76,86 @@ def render(result: dict[str, Any], console: Console) -> None:
             f"{tamper['kind']} at {tamper['first_bad_seq']} {_mark(tamper['detected'])}",
         )
     console.print(integrity)
+    if "monitor" in result:
+        render_monitor(result["monitor"], console)
     console.print(
         f"data in {result['data_dir']}; next: .venv/bin/finmon events verify, "
-        ".venv/bin/finmon events tail, .venv/bin/finmon sim scenarios"
+        ".venv/bin/finmon monitor models list, .venv/bin/finmon monitor evaluate -s holdout"
     )
+
+
+def _us(value: float | None) -> str:
+    return "n/a" if value is None else f"{value / 1000:,.2f} ms"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def monitor_live_table(
+    snap: dict[str, Any], title: str = "streaming: log -> bus -> monitor pipeline (live)"
+) -> Table:
+    """The table the demo refreshes while transactions stream through the engine."""
+    table = _table(title)
+    rate = snap["rate_per_s"]
+    table.add_row(
+        "decided / streamed",
+        f"{snap['decided']:,} / {snap['streamed']:,} ({'-' if rate is None else f'{rate:,}'} tx/s)",
+    )
+    table.add_row(
+        "decision latency p50 / p99",
+        f"{_us(snap['latency_p50_us'])} / {_us(snap['latency_p99_us'])}",
+    )
+    outcomes = snap["decisions_by_outcome"]
+    table.add_row("approve / review / block", " / ".join(f"{outcomes[o]:,}" for o in outcomes))
+    table.add_row("degraded (rules only)", f"{snap['degraded']:,}")
+    table.add_row("alerts", f"{snap['alerts']:,}")
+    for typology, count in snap["alerts_by_typology"].items():
+        table.add_row(f"  {typology}", f"{count:,}")
+    return table
+
+
+def render_monitor(monitor: dict[str, Any], console: Console) -> None:
+    """The monitoring stage's summary: the model, the stream, the evaluation."""
+    model, stream, evaluation = monitor["model"], monitor["stream"], monitor["evaluation"]
+    trained = _table("5. the monitoring engine (finmon.monitor)")
+    how = "trained now" if model["trained"] else "reused (already the champion)"
+    trained.add_row("model", f"{model['version']}, {how} in {model['seconds']} s")
+    trained.add_row("trained on / evaluated on", f"{model['training_source']} / {stream['source']}")
+    trained.add_row("evaluated on a bank it never saw", _mark(monitor["evaluated_on_unseen_bank"]))
+    trained.add_row("rules", stream["ruleset"])
+    console.print(trained)
+    console.print(monitor_live_table(stream, "6. streamed through the monitor pipeline"))
+    console.print(
+        f"every transaction decided exactly once: {_mark(stream['decided_exactly_once'])} "
+        f"({stream['decisions_stored']:,} stored, {stream['decision_events']:,} events)"
+    )
+    if "refused" in evaluation:
+        console.print(f"[red]evaluation refused:[/red] {evaluation['refused']}")
+        return
+    detectors = [d for d in ("rules", "model", "combined") if d in evaluation]
+    quality = Table(title="7. detection on the streamed bank", title_justify="left")
+    quality.add_column("measure", style="bold")
+    for name in detectors:
+        quality.add_column(name, justify="right")
+    for label, key in (
+        ("PR-AUC", "pr_auc"),
+        ("recall @ 1% FPR", "recall_at_fpr_1pct"),
+        ("alert precision", "alert_precision"),
+        ("alert recall", "alert_recall"),
+    ):
+        quality.add_row(label, *(_ratio(evaluation[d][key]) for d in detectors))
+    quality.add_row("alerts", *(f"{evaluation[d]['alerts']:,}" for d in detectors))
+    console.print(quality)
+    typologies = Table(title="instance recall by typology", title_justify="left")
+    typologies.add_column("typology", style="bold")
+    for name in detectors:
+        typologies.add_column(name, justify="right")
+    names = sorted({t for d in detectors for t in evaluation[d]["per_typology"]})
+    for typology in names:
+        cells = []
+        for d in detectors:
+            row = evaluation[d]["per_typology"].get(typology)
+            cells.append("-" if row is None else f"{row['instances_detected']}/{row['instances']}")
+        typologies.add_row(typology, *cells)
+    console.print(typologies)

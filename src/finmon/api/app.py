@@ -27,11 +27,14 @@ from finmon.api.routers import (
     auth,
     decisions,
     events,
+    graph,
     health,
+    kyc,
     ledger,
     metric_entries,
     models,
     rules,
+    screening,
     transactions,
     users,
     webhooks,
@@ -44,6 +47,7 @@ PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
 )
 BATCH_PATH = "/v1/transactions/batch"
+LISTS_PATH = "/v1/screening/lists"
 
 
 def install_log_redaction() -> None:
@@ -77,6 +81,9 @@ V1_ROUTERS: tuple[APIRouter, ...] = tuple(
         decisions,
         rules,
         models,
+        screening,
+        kyc,
+        graph,
     )
 )
 """Every /v1 router; each carries its full prefix, so routes know their full paths."""
@@ -104,7 +111,8 @@ def create_app(
         version=__version__,
         description=(
             "Real-time financial monitoring: ingest and decide, decisions, rules, models,"
-            " events, audit, administration, and the core-banking ledger."
+            " events, audit, administration, the core-banking ledger, and AML: sanctions"
+            " screening, KYC onboarding and risk rating, and the transaction graph."
         ),
         docs_url="/docs",
         redoc_url=None,
@@ -118,7 +126,9 @@ def create_app(
     limits = ctx.api
 
     def limit(path: str) -> int:
-        return limits.max_batch_body_bytes if path == BATCH_PATH else limits.max_body_bytes
+        if path == BATCH_PATH:
+            return limits.max_batch_body_bytes
+        return limits.max_list_body_bytes if path == LISTS_PATH else limits.max_body_bytes
 
     if limits.cors_origins:
         app.add_middleware(

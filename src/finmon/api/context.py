@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from finmon.api.aml import GraphService, Screening
 from finmon.api.auth.apikeys import ApiKeyStore
 from finmon.api.auth.service import AuthService
 from finmon.api.auth.tokens import TokenService
@@ -69,6 +70,8 @@ class ApiContext:
     ledger_schema: str = "finmon_ledger"
     batcher: AppendBatcher = field(init=False)
     monitoring: Monitoring = field(init=False)
+    screening: Screening = field(init=False)
+    graph: GraphService = field(init=False)
     _ledger: Ledger | None = field(init=False, default=None, repr=False)
     _ledger_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
     ledger_write_lock: threading.Lock = field(
@@ -78,6 +81,8 @@ class ApiContext:
     def __post_init__(self) -> None:
         self.batcher = AppendBatcher(self.log)
         self.monitoring = Monitoring(self.settings, self.clock)
+        self.screening = Screening(self.settings, self.clock)
+        self.graph = GraphService(self.log)
 
     @property
     def ledger(self) -> Ledger:

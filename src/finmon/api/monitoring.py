@@ -64,8 +64,10 @@ class ApiAuditTrail(AuditTrail):
     """The audit trail, also knowing the monitoring actions the API records."""
 
     def __init__(self, log: Log, clock: Clock) -> None:
+        from finmon.api.aml import AML_ACTIONS
+
         super().__init__(log, clock)
-        for action in MONITOR_ACTIONS:
+        for action in (*MONITOR_ACTIONS, *AML_ACTIONS):
             self._registry.register(
                 f"{AUDIT_PREFIX}{action}", AuditEntry, description=f"audit: {action}"
             )

@@ -16,6 +16,16 @@ the model registry; changing what decides (deploying or rolling back rules,
 promoting, rolling back or shadowing models) is for ``admin`` and the
 ``risk_officer`` who owns the detection policy, never for the analysts whose
 alerts the change would move, nor for machine keys.
+In AML every human role screens names, and so does ``service``: a payment
+system screens the counterparty inline before it releases a payment. Which
+lists are screened against (uploading a sanctions list) is for the
+``compliance_officer`` who owns the sanctions programme and ``admin``.
+Onboarding decisions (``kyc:write``) belong to compliance; rating a customer
+(``kyc:read``) is also open to the senior analysts and risk officers who
+investigate, and to the auditor who checks the ratings. Every human reader may
+explore the transaction graph (``graph:read``); identifiers that are personal
+data (counterparty accounts, devices, IPs, addresses, phones, e-mails) are
+masked in it without ``pii:read``.
 """
 
 from __future__ import annotations
@@ -73,6 +83,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "rules:write": frozenset({Role.admin, Role.risk_officer}),
     "models:read": frozenset(_READERS),
     "models:write": frozenset({Role.admin, Role.risk_officer}),
+    "screening:read": frozenset(_READERS | {Role.service}),
+    "lists:write": frozenset({Role.admin, Role.compliance_officer}),
+    "kyc:read": frozenset(
+        {Role.admin, Role.compliance_officer, Role.senior_analyst, Role.risk_officer, Role.auditor}
+    ),
+    "kyc:write": frozenset({Role.admin, Role.compliance_officer}),
+    "graph:read": frozenset(_READERS),
     "session": frozenset(Role),
 }
 """Permission -> roles holding it. ``session`` is any authenticated principal."""

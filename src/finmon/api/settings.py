@@ -42,6 +42,10 @@ class ApiSettings(BaseSettings):
     lockout_duration_s: int = Field(default=900, gt=0, description="How long a lockout lasts.")
     max_body_bytes: int = Field(default=1 << 20, gt=0, description="Request body limit.")
     max_batch_body_bytes: int = Field(default=32 << 20, gt=0, description="Batch body limit.")
+    max_list_body_bytes: int = Field(
+        default=64 << 20, gt=0, description="Sanctions list upload limit (the EU XML is ~25 MB)."
+    )
+    max_screening_batch: int = Field(default=1000, gt=0, le=10_000, description="Names per batch.")
     max_batch: int = Field(default=10_000, gt=0, description="Transactions per batch request.")
     rate_limit_rps: float = Field(default=200.0, gt=0, description="Refill per client and route.")
     rate_limit_burst: int = Field(default=400, gt=0, description="Bucket size per client/route.")

@@ -118,13 +118,44 @@ def transaction(n: int = 1, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+SAMPLE_SDN_CSV = (
+    '36,"AEROCARIBBEAN AIRLINES",-0-,"CUBA",-0-,-0-,-0-,-0-,-0-,-0-,-0-,-0-\n'
+    '2676,"AL ZAWAHIRI, Dr. Ayman","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,'
+    "\"DOB 19 Jun 1951; POB Giza, Egypt; Nationality Egypt; a.k.a. 'Dr. Ayman'.\"\n"
+    '7045,"KIM, Yong Chol","individual","NKOREA",-0-,-0-,-0-,-0-,-0-,-0-,-0-,'
+    '"DOB 1963; Nationality Korea, North."\n'
+)
+"""A three-entry OFAC SDN main file (the legacy CSV shape) for API tests and examples."""
+
+SAMPLE_PEP_FTM = (
+    '{"id": "Q123", "schema": "Person", "properties": {"name": ["Maria Garcia Lopez"],'
+    ' "topics": ["role.pep"], "position": ["Minister of Finance"], "country": ["es"]}}\n'
+    '{"id": "NK-def456", "schema": "Company", "properties": {"name": ["Example Trading LLC"],'
+    ' "jurisdiction": ["ae"], "topics": ["sanction"]}}\n'
+)
+"""Two OpenSanctions FollowTheMoney entities: a PEP and a sanctioned company."""
+
+
+def load_sample_lists(client: Any, headers: dict[str, str]) -> None:
+    """Upload :data:`SAMPLE_SDN_CSV` and :data:`SAMPLE_PEP_FTM` through the API."""
+    for fmt, text, name in (("ofac", SAMPLE_SDN_CSV, None), ("ftm", SAMPLE_PEP_FTM, "pep")):
+        params = {"format": fmt} | ({"list": name} if name else {})
+        response = client.post(
+            "/v1/screening/lists", params=params, content=text.encode(), headers=headers
+        )
+        assert response.status_code in {200, 201}, response.text  # noqa: S101 - a test helper
+
+
 __all__ = [
     "PASSWORD",
+    "SAMPLE_PEP_FTM",
+    "SAMPLE_SDN_CSV",
     "SECRETS",
     "T0",
     "TEST_PAN",
     "Login",
     "api_key",
+    "load_sample_lists",
     "login",
     "make_context",
     "make_user",

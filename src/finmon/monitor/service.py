@@ -132,6 +132,10 @@ def build_engine(
     champion = load_champion(registry) if use_model else Champion(None, None, "model disabled")
     features = OnlineFeatures(dataset.reference if dataset is not None else None)
     model = champion.model
+    if model is not None:
+        # Streaming micro-batches are small: xgboost's thread pool costs more than it
+        # saves there, and on a busy machine it costs 10x (measured; bench_monitor.py).
+        model.booster.set_param({"nthread": 1})
     drift = None
     if model is not None and model.reference is not None and model.reference.shape[0]:
         drift = DriftMonitor(

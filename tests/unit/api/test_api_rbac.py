@@ -84,13 +84,19 @@ def test_permissions_follow_least_privilege() -> None:
     assert [
         p for p in PERMISSIONS if auditor.may(p) and p.endswith((":write", ":manage", ":admin"))
     ] == []
-    # The core-banking system posts its money movements with an API key: ledger:write.
+    # The core-banking system posts its money movements with an API key: ledger:write;
+    # a payment system screens the counterparty inline before releasing: screening:read.
     assert {p for p in PERMISSIONS if service.may(p)} == {
         "transactions:write",
         "metrics:write",
         "ledger:write",
+        "screening:read",
         "session",
     }
+    # Who decides what is screened against, and who onboards: compliance, and admin.
+    assert PERMISSIONS["lists:write"] == frozenset({Role.admin, Role.compliance_officer})
+    assert PERMISSIONS["kyc:write"] == frozenset({Role.admin, Role.compliance_officer})
+    assert Role.service not in PERMISSIONS["graph:read"] | PERMISSIONS["kyc:read"]
     assert PERMISSIONS["ledger:admin"] == frozenset({Role.admin})
     assert PERMISSIONS["ledger:write"] == frozenset({Role.admin, Role.service})
     assert PERMISSIONS["audit:read"] == frozenset({Role.auditor})
