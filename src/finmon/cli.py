@@ -14,10 +14,13 @@ from typing import Annotated
 import typer
 
 from finmon import __version__
+from finmon.commands import aml as aml_commands
 from finmon.commands import events as events_commands
 from finmon.commands import ingest as ingest_commands
+from finmon.commands import kyc as kyc_commands
 from finmon.commands import ledger as ledger_commands
 from finmon.commands import monitor as monitor_commands
+from finmon.commands import screening as screening_commands
 from finmon.commands import sim as sim_commands
 from finmon.commands import users as users_commands
 from finmon.commands.info import info
@@ -38,6 +41,10 @@ app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(sim_commands.app, name="sim")
 app.add_typer(ledger_commands.app, name="ledger")
 app.add_typer(monitor_commands.app, name="monitor")
+app.add_typer(aml_commands.app, name="aml")
+app.add_typer(kyc_commands.app, name="kyc")
+app.add_typer(screening_commands.lists_app, name="lists")
+app.command("screen")(screening_commands.screen_command)
 app.add_typer(users_commands.app, name="users")
 app.command()(serve)
 app.command()(info)
