@@ -76,8 +76,9 @@ def test_every_transaction_gets_one_decision_in_order(bank: MonitoredBank) -> No
 
 def test_batching_does_not_change_answers(bank: MonitoredBank) -> None:
     txns = _txns(bank)[:800]
-    whole = _engine(bank).score_many(txns)
-    one_by_one_engine = _engine(bank)
+    roomy = 60_000_000  # the latency budget is not under test here: never degrade
+    whole = _engine(bank, latency_budget_us=roomy).score_many(txns)
+    one_by_one_engine = _engine(bank, latency_budget_us=roomy)
     single = [one_by_one_engine.score(t) for t in txns]
     assert [(d.score, d.outcome, d.rule_hits) for d in whole] == [
         (d.score, d.outcome, d.rule_hits) for d in single
@@ -155,7 +156,7 @@ def test_critical_rule_floors_the_score(bank: MonitoredBank) -> None:
 def test_streamed_decisions_equal_the_backfilled_evaluation(bank: MonitoredBank) -> None:
     """The engine (online features, per-row rules) and the evaluation path (offline
     features, column-wise rules) give every transaction the same score."""
-    engine = _engine(bank)
+    engine = _engine(bank, latency_budget_us=60_000_000)
     streamed = np.array([d.score for d in service.score_decisions(bank.scored, engine)])
     feats = service.feature_frame(bank.scored)
     points, floor = service.rule_points(default_ruleset(), feats.frame)
