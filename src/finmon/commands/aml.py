@@ -13,7 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from finmon.aml.detectors.profile import NameMatcher
 from finmon.aml.detectors.run import evaluate_run, run_dataset, write_findings
+from finmon.aml.detectors.screening_matcher import loaded_lists_matcher
 from finmon.commands.output import console, emit_json
 from finmon.core.settings import load_settings
 from finmon.monitor import service
@@ -30,9 +32,17 @@ SanctionsOption = Annotated[
     typer.Option(
         "--sanctions",
         help="Sanctions list file or folder (OFAC CSV, a 'name' CSV or one name a line); "
-        "repeatable. Default: the shared sanctions folder when present.",
+        "repeatable, exact names. Default: the lists loaded with `finmon lists load` "
+        "(full screening), else the shared sanctions folder when present.",
     ),
 ]
+
+
+def _matcher(sanctions: list[Path] | None) -> NameMatcher | None:
+    """The screener over loaded lists, unless explicit list files were given."""
+    if sanctions:
+        return None
+    return loaded_lists_matcher(load_settings().data_dir / "screening")
 
 
 @app.command()
@@ -46,7 +56,7 @@ def detect(
 ) -> None:
     """Run every AML detector over DIR and write one row per finding."""
     dataset = load_dataset(data)
-    run = run_dataset(dataset, sanctions=sanctions)
+    run = run_dataset(dataset, sanctions=sanctions, name_matcher=_matcher(sanctions))
     written = write_findings(run.findings, out)
     by_typology: dict[str, int] = {}
     for found in run.findings:
@@ -86,7 +96,7 @@ def evaluate(
     """Per typology: instances, detected, recall, findings, precision, median time to alert."""
     settings = load_settings()
     dataset, source = service.resolve_dataset(settings, scenario=scenario, seed=seed, data=data)
-    run = run_dataset(dataset, sanctions=sanctions)
+    run = run_dataset(dataset, sanctions=sanctions, name_matcher=_matcher(sanctions))
     document = {"source": source, **evaluate_run(dataset, run)}
     if as_json:
         emit_json(document)

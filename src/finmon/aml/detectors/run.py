@@ -23,6 +23,7 @@ from finmon.aml.detectors.evaluation import (
     score_findings,
 )
 from finmon.aml.detectors.lists import default_list_dir, read_lists
+from finmon.aml.detectors.profile import NameMatcher
 from finmon.core.errors import ValidationError
 from finmon.monitor.dataset import Dataset
 from finmon.monitor.transaction import from_micros, iter_table
@@ -58,11 +59,22 @@ def sanctioned_names(paths: Sequence[Path] | None) -> list[str]:
     return read_lists([folder]) if folder is not None else []
 
 
-def run_dataset(dataset: Dataset, *, sanctions: Sequence[Path] | None = None) -> Run:
-    """Stream every transaction of ``dataset`` through every detector, in event time."""
+def run_dataset(
+    dataset: Dataset,
+    *,
+    sanctions: Sequence[Path] | None = None,
+    name_matcher: NameMatcher | None = None,
+) -> Run:
+    """Stream every transaction of ``dataset`` through every detector, in event time.
+
+    ``name_matcher`` (the screener over loaded lists) takes precedence over the
+    exact-name matcher built from ``sanctions`` files.
+    """
     context = AmlContext.load(dataset.directory, dataset.reference)
-    names = sanctioned_names(sanctions)
-    detectors = AmlDetectors(default_detectors(context, sanctioned_names=names))
+    names = sanctioned_names(sanctions) if name_matcher is None else []
+    detectors = AmlDetectors(
+        default_detectors(context, sanctioned_names=names, name_matcher=name_matcher)
+    )
     started = time.perf_counter()
     versions = list(detectors.stream(iter_table(dataset.transactions)))
     seconds = time.perf_counter() - started
