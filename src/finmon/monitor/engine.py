@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -97,6 +97,28 @@ POINTS_PER_LOGIT = 25.0
 _EPS = 1e-6
 
 
+#: A counterparty on a sanctions list: critical, and enough points to block by default.
+SANCTIONS_RULE_ID = "sanctions-screening"
+SANCTIONS_POINTS = 95
+SCREENED_CACHE = 200_000
+NameMatcher = Callable[[str], float | None]
+"""Screening hook: a counterparty name -> match score 0-100, or None for no match."""
+
+
+def sanctions_hit(name: str, score: float) -> RuleHit:
+    """The hit inline screening adds: scored and explained like any critical rule."""
+    return RuleHit(
+        rule_id=SANCTIONS_RULE_ID,
+        description=f"counterparty name {name!r} matches a sanctions list entry "
+        f"(similarity {score:.0f})",
+        severity="critical",
+        score=SANCTIONS_POINTS,
+        tags=("aml", "sanctions"),
+        mode="active",
+        version=1,
+    )
+
+
 def rule_points(hits: Sequence[RuleHit]) -> int:
     """Points of the active hits, capped at 100 (shadow hits are logged, never scored)."""
     return min(100, sum(h.score for h in hits if h.mode == "active"))
@@ -149,6 +171,7 @@ class Engine:
         policy: Policy = DEFAULT_POLICY,
         config: EngineConfig | None = None,
         drift: DriftMonitor | None = None,
+        sanctions: NameMatcher | None = None,
     ) -> None:
         self.features = features
         self.rules = rules
@@ -157,6 +180,8 @@ class Engine:
         self.policy = policy
         self.config = config or EngineConfig()
         self.drift = drift
+        self.sanctions = sanctions
+        self._screened: dict[str, float | None] = {}
         self.degraded_count = 0
         self.model_failures = 0
         self._column_cache: dict[tuple[str, ...], np.ndarray] = {}
@@ -187,7 +212,12 @@ class Engine:
             rows[i] = values
             env = dict(zip(FEATURE_NAMES, values.tolist(), strict=True))
             env.update(transaction_fields(txn))
-            hits.append(self.rules.evaluate(env))
+            found = self.rules.evaluate(env)
+            if self.sanctions is not None and txn.counterparty_name:
+                hit = self._screen(txn.counterparty_name)
+                if hit is not None:
+                    found.append(hit)
+            hits.append(found)
         budget_end = start + self.config.latency_budget_us * len(txns)
         if deadline_us is not None:
             budget_end = min(budget_end, deadline_us)
@@ -242,6 +272,16 @@ class Engine:
         )
 
     # -- internals -------------------------------------------------------------
+
+    def _screen(self, name: str) -> RuleHit | None:
+        """Inline sanctions screening of the counterparty name (cached per name)."""
+        if name not in self._screened:
+            if len(self._screened) >= SCREENED_CACHE:
+                self._screened.clear()
+            assert self.sanctions is not None  # noqa: S101 - checked by the caller
+            self._screened[name] = self.sanctions(name)
+        score = self._screened[name]
+        return None if score is None else sanctions_hit(name, score)
 
     def _columns(self, model: Model) -> np.ndarray:
         """Which feature columns the model reads, in its order (models may use a subset)."""
@@ -355,6 +395,10 @@ def explain(decision: Decision) -> Mapping[str, Any]:
 
 __all__ = [
     "FIELD_NAMES",
+    "SANCTIONS_POINTS",
+    "SANCTIONS_RULE_ID",
+    "NameMatcher",
+    "sanctions_hit",
     "Engine",
     "EngineConfig",
     "Model",

@@ -33,7 +33,13 @@ from finmon.core.errors import ConflictError, FinmonError, ValidationError
 from finmon.core.settings import Settings
 from finmon.monitor.dataset import Dataset, load_dataset
 from finmon.monitor.decision import Decision
-from finmon.monitor.engine import Engine, EngineConfig, combine_scores
+from finmon.monitor.engine import (
+    SANCTIONS_POINTS,
+    Engine,
+    EngineConfig,
+    NameMatcher,
+    combine_scores,
+)
 from finmon.monitor.evaluation import EvaluationReport, Scores, build_report
 from finmon.monitor.features import (
     FEATURE_INDEX,
@@ -85,6 +91,14 @@ def active_ruleset(settings: Settings, clock: Clock | None = None) -> RuleSet:
     return active if active is not None else default_ruleset()
 
 
+def sanctions_matcher(settings: Settings) -> NameMatcher | None:
+    """Inline screening of counterparty names against the lists loaded with
+    ``finmon lists load`` (None when none are: no list, no screening — said in docs)."""
+    from finmon.aml.detectors.screening_matcher import loaded_lists_matcher  # aml builds on us
+
+    return loaded_lists_matcher(settings.data_dir / "screening")
+
+
 @dataclass(frozen=True, slots=True)
 class Champion:
     """The serving model, or why there is none."""
@@ -126,6 +140,7 @@ def build_engine(
     use_model: bool = True,
     policy: Policy = DEFAULT_POLICY,
     config: EngineConfig | None = None,
+    screen: bool = True,
 ) -> tuple[Engine, Champion]:
     """A streaming engine with the active rules and the champion (and challenger)."""
     registry = open_registry(settings, clock)
@@ -151,6 +166,7 @@ def build_engine(
         policy=policy,
         config=config,
         drift=drift,
+        sanctions=sanctions_matcher(settings) if screen else None,
     )
     return engine, champion
 
@@ -340,6 +356,12 @@ def rule_points(ruleset: RuleSet, frame: pl.DataFrame) -> tuple[np.ndarray, np.n
     return np.minimum(points, 100), floor
 
 
+def sanctions_mask(names: list[str | None], matcher: NameMatcher) -> np.ndarray:
+    """Which rows' counterparty names the screener matches (each distinct name once)."""
+    verdict = {n: matcher(n) is not None for n in {n for n in names if n}}
+    return np.array([verdict[n] if n else False for n in names], dtype=bool)
+
+
 def review_thresholds(policy: Policy, channels: list[str | None]) -> np.ndarray:
     return np.array([policy.thresholds(c).review for c in channels], dtype=np.int64)
 
@@ -374,6 +396,11 @@ def evaluate(
     feats = feature_frame(dataset)
     review = review_thresholds(policy, feats.frame["channel"].to_list())
     points, floor = rule_points(ruleset, feats.frame)
+    matcher = sanctions_matcher(settings)
+    if matcher is not None:
+        listed = sanctions_mask(feats.frame["counterparty_name"].to_list(), matcher)
+        points = np.where(listed, np.minimum(points + SANCTIONS_POINTS, 100), points)
+        floor = np.where(listed, np.maximum(floor, SANCTIONS_POINTS), floor)
     detectors = [Scores("rules", points.astype(np.float64), points >= review)]
     if champion.model is not None:
         model_matrix = feats.matrix[:, model_columns(champion.model.feature_names)]

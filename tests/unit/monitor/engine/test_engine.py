@@ -210,3 +210,40 @@ def test_the_pipeline_exports_drift_against_the_training_sample(bank: MonitoredB
     assert value >= 0
     pipeline.close()
     store.close()
+
+
+def test_inline_screening_blocks_a_listed_counterparty(bank: MonitoredBank) -> None:
+    """A counterparty the screener matches is a critical hit: explained, and blocked by
+    the default policy whatever the model thinks; unlisted names are untouched."""
+    from finmon.monitor.engine import SANCTIONS_RULE_ID
+
+    def matcher(name: str) -> float | None:
+        return 93.0 if name.lower().startswith("banco nacional de cuba") else None
+
+    engine = Engine(
+        OnlineFeatures(bank.scored.reference),
+        default_ruleset(),
+        bank.trained.model,
+        sanctions=matcher,
+    )
+    txn = _txns(bank)[0]
+    listed = replace(txn, counterparty_name="Banco Nacional de Cuba", counterparty_country="US")
+    plain = replace(txn, transaction_id="tx-plain", counterparty_name="Corner Bakery")
+    hit, clean = engine.score_many([listed, plain])
+    assert SANCTIONS_RULE_ID in hit.rule_hits
+    assert hit.outcome == "block"
+    assert hit.reasons[0].code == SANCTIONS_RULE_ID
+    assert "sanctions" in hit.tags
+    assert SANCTIONS_RULE_ID not in clean.rule_hits
+
+
+def test_the_backfill_path_screens_each_distinct_name_once() -> None:
+    calls: list[str] = []
+
+    def matcher(name: str) -> float | None:
+        calls.append(name)
+        return 99.0 if name == "Listed Co" else None
+
+    mask = service.sanctions_mask(["Listed Co", None, "Other", "Listed Co", ""], matcher)
+    assert mask.tolist() == [True, False, False, True, False]
+    assert sorted(calls) == ["Listed Co", "Other"]
