@@ -71,6 +71,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ledger_sharding.py
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_monitor.py
+	$(BIN)/python bench/bench_screening.py
+	$(BIN)/python bench/bench_graph.py
+	$(BIN)/python bench/bench_aml.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
