@@ -34,6 +34,7 @@ from finmon.core.settings import Settings
 from finmon.monitor.dataset import Dataset, load_dataset
 from finmon.monitor.decision import Decision
 from finmon.monitor.engine import (
+    FIELD_NAMES,
     SANCTIONS_POINTS,
     Engine,
     EngineConfig,
@@ -58,18 +59,7 @@ log = logging.getLogger(__name__)
 SCORE_COLUMNS = ("transaction_id", "score", "decision", "degraded", "reasons", "alert_id")
 _SOURCE_PREFIX = "source="
 _PRINT_PREFIX = "fingerprint="
-RULE_FIELD_COLUMNS = (
-    "channel",
-    "direction",
-    "currency",
-    "merchant_id",
-    "merchant_category",
-    "merchant_country",
-    "counterparty_country",
-    "counterparty_name",
-    "device_id",
-    "ip_address",
-)
+RULE_FIELD_COLUMNS = FIELD_NAMES
 
 
 def monitor_dir(settings: Settings) -> Path:

@@ -36,22 +36,7 @@ import pyarrow as pa
 
 from finmon.aml.detectors.base import HOUR_US, Finding
 from finmon.monitor.transaction import to_micros
-
-AML_TYPOLOGIES = (
-    "structuring",
-    "rapid_movement",
-    "fan_in",
-    "fan_out",
-    "cycle",
-    "scatter_gather",
-    "gather_scatter",
-    "bipartite",
-    "stacked_layering",
-    "mule_network",
-    "dormant_reactivation",
-    "high_risk_jurisdiction",
-    "sanctioned_counterparty",
-)
+from finmon.sources.typologies import AML_TYPOLOGIES
 
 
 @dataclass(frozen=True, slots=True)

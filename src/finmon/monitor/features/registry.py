@@ -44,6 +44,8 @@ from typing import Literal
 
 import orjson
 
+from finmon.sources.canonical import CHANNELS
+
 Kind = Literal[
     "count",
     "sum",
@@ -108,18 +110,7 @@ VALUES: dict[str, str] = {
     "amount": "amount in minor units",
 }
 
-CHANNEL_NAMES: tuple[str, ...] = (
-    "card_present",
-    "card_not_present",
-    "atm",
-    "cash_deposit",
-    "cash_withdrawal",
-    "transfer",
-    "wire",
-    "ach",
-    "mobile",
-    "online",
-)
+CHANNEL_NAMES: tuple[str, ...] = CHANNELS
 
 
 @dataclass(frozen=True, slots=True)
