@@ -12,8 +12,13 @@ of the log is caught at the exact record. Then the monitoring engine: a model
 trained on *another* bank (the same scenario at another seed) is promoted, the
 demo bank streams from the log through the bus into the monitor pipeline (a
 live table on a terminal), and rules, model and the two combined are evaluated
-on the streamed bank (see :mod:`finmon.demo_monitor`). Later capabilities (the
-ledger, the dashboard) extend this command.
+on the streamed bank (see :mod:`finmon.demo_monitor`). Then AML: the sample
+OFAC SDN list is loaded into the data dir's list store (when none is and the
+shared sample folder exists; before monitoring, whose engine screens
+counterparties inline against the same lists), every AML detector runs over the bank and is
+scored per typology against the labels, and the bank's counterparty names are
+screened once (see :mod:`finmon.demo_aml`). Later capabilities (the ledger,
+the dashboard) extend this command.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from rich.console import Console
 from finmon.commands.output import console, emit_json
 from finmon.core import Money, load_settings, seeded_rng
 from finmon.core.settings import Settings
+from finmon.demo_aml import prepare_lists, run_aml
 from finmon.demo_monitor import run_monitoring
 from finmon.demo_projection import Flows, InternalTransfers
 from finmon.demo_render import render
@@ -150,7 +156,10 @@ def run_demo(
     pairs = internal.summary()
     proof = _prove(log, simulated["seed"])
     tamper = _tamper_copy(settings, log, int(str(proof["seq"])))
+    # Lists first: the monitoring engine screens counterparties inline against them too.
+    lists = prepare_lists(settings)
     monitor = run_monitoring(settings, log, simulated, transactions=transactions, console=watch)
+    aml = run_aml(settings, simulated, lists)
     return {
         "data_dir": str(settings.data_dir),
         "simulation": simulated,
@@ -167,6 +176,7 @@ def run_demo(
         "tamper_check": tamper,
         "fee_split": [str(part) for part in Money.parse("100.00 USD").split(3)],
         "monitor": monitor,
+        "aml": aml,
     }
 
 
@@ -192,7 +202,7 @@ def demo(
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the simulated bank.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Simulate a bank, ingest it, project it over the bus, prove it, monitor it."""
+    """Simulate a bank, ingest it, project it over the bus, prove it, monitor it, run AML."""
     count = events or (QUICK_TRANSACTIONS if quick else None)
     # The live table only where someone watches: not in --json, not into a pipe or file.
     live = console if not as_json and console.is_terminal else None

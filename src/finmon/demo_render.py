@@ -78,9 +78,12 @@ def render(result: dict[str, Any], console: Console) -> None:
     console.print(integrity)
     if "monitor" in result:
         render_monitor(result["monitor"], console)
+    if "aml" in result:
+        render_aml(result["aml"], console)
     console.print(
         f"data in {result['data_dir']}; next: .venv/bin/finmon events verify, "
-        ".venv/bin/finmon monitor models list, .venv/bin/finmon monitor evaluate -s holdout"
+        ".venv/bin/finmon monitor models list, .venv/bin/finmon monitor evaluate -s holdout, "
+        ".venv/bin/finmon aml detect, .venv/bin/finmon lists show"
     )
 
 
@@ -158,4 +161,64 @@ def render_monitor(monitor: dict[str, Any], console: Console) -> None:
             row = evaluation[d]["per_typology"].get(typology)
             cells.append("-" if row is None else f"{row['instances_detected']}/{row['instances']}")
         typologies.add_row(typology, *cells)
+    console.print(typologies)
+
+
+def render_aml(aml: dict[str, Any], console: Console) -> None:
+    """The AML stage: the lists, the findings by typology, the counterparty screening."""
+    lists, detectors, screening = aml["lists"], aml["detectors"], aml["screening"]
+    head = _table("8. AML detectors and sanctions screening (finmon.aml)")
+    if "skipped" in lists:
+        head.add_row("sanctions lists", f"none: screening skipped ({lists['skipped']})")
+    else:
+        active = ", ".join(
+            f"{v['list']} v{v['version']} ({v['entries']:,} entries)" for v in lists["active"]
+        )
+        how = "loaded now from the shared sample" if lists["loaded_now"] else "already loaded"
+        head.add_row("sanctions lists", f"{active}, {how}")
+    head.add_row(
+        "detectors ran over",
+        f"{detectors['transactions']:,} transactions in {detectors['seconds']} s "
+        f"(sanctions: {detectors['sanctions_matcher']})",
+    )
+    evaluation = aml.get("evaluation") or {}
+    precision_any = evaluation.get("precision_any")
+    head.add_row(
+        "findings / labelled instances",
+        f"{detectors['findings']:,} / {evaluation.get('instances', 0):,} "
+        f"(findings touching a labelled transaction: {_ratio(precision_any)})",
+    )
+    if "skipped" in screening:
+        head.add_row("counterparty screening", f"skipped: {screening['skipped']}")
+    else:
+        head.add_row(
+            "counterparty names screened / matched",
+            f"{screening['names']:,} / {screening['matched']:,} "
+            f"(labelled sanctioned: {screening['labelled_sanctioned_matched']}"
+            f"/{screening['labelled_sanctioned_names']}; "
+            f"other names at or above the threshold: {screening['matched_unlabelled']})",
+        )
+        head.add_row(
+            "screening latency per name p50 / p99",
+            f"{_us(screening['latency_p50_us'])} / {_us(screening['latency_p99_us'])}",
+        )
+        for example in screening["examples"]:  # title case: a listed NAME in capitals reads
+            head.add_row(  # like the red NO of a failed check
+                f"  {example['name'].title()}",
+                f"~ {example['listed'].title()} ({example['list']}, {example['score']})",
+            )
+    console.print(head)
+    typologies = Table(title="AML findings by typology", title_justify="left")
+    typologies.add_column("typology", style="bold")
+    for column in ("findings", "instances found", "recall", "precision"):
+        typologies.add_column(column, justify="right")
+    for typology, row in aml["typologies"].items():
+        found = f"{row['detected']}/{row['instances']}" if row["instances"] else "-"
+        typologies.add_row(
+            typology,
+            f"{row['findings']:,}",
+            found,
+            _ratio(row["recall"]),
+            _ratio(row["precision"]),
+        )
     console.print(typologies)
