@@ -41,11 +41,12 @@ from finmon.core.settings import Settings
 from finmon.events.log import Log
 
 if TYPE_CHECKING:
+    from finmon.aml.detectors import AmlDetectors, Finding
     from finmon.aml.graph import TransactionGraph
     from finmon.aml.kyc import NameScreener, ScreeningHit
-    from finmon.aml.screening import ListStore, LoadResult, Screener
+    from finmon.aml.screening import ListStore, ListVersion, LoadResult, Screener
 
-AML_ACTIONS = ("screening_list_loaded", "kyc_onboarding_decided")
+AML_ACTIONS = ("screening_list_loaded", "screening_list_activated", "kyc_onboarding_decided")
 """Audit actions of the AML endpoints (:class:`~finmon.api.monitoring.ApiAuditTrail` knows them)."""
 
 LIST_FORMATS = ("ofac", "un", "eu", "ftm")
@@ -220,6 +221,26 @@ class Screening:
             self._rebuild()
         return result
 
+    def activate(self, list_name: str, version: int, by: str) -> tuple[ListVersion, int | None]:
+        """Make a stored version of a list active again and rebuild the screener.
+
+        Returns the version now active and the one that was (``None`` if none).
+        An unknown list is a 404 naming ``list``, an unknown version one naming
+        ``version``.
+        """
+        from finmon.core.errors import NotFoundError
+
+        with self._lock:
+            versions = self.store.versions(list_name)
+            if not versions:
+                raise NotFoundError(f"no list named {list_name} is stored", field="list")
+            if version not in {v.version for v in versions}:
+                raise NotFoundError(f"list {list_name} has no version {version}", field="version")
+            previous = next((v.version for v in versions if v.active), None)
+            activated = self.store.activate(list_name, version, by=by)
+            self._rebuild()
+        return activated, previous
+
 
 def _located(exc: ValidationError, staging: Path) -> ValidationError:
     """The loader's error without the server's paths; ``path`` errors concern the body."""
@@ -331,8 +352,112 @@ class GraphService:
             return GraphState(self._last_seq, self._transactions, self._skipped, nodes, edges)
 
 
+class _LiveMatcher:
+    """The sanctions detector's name hook over whatever lists the app has active now.
+
+    A :class:`~finmon.aml.detectors.screening_matcher.ScreenerMatcher` over the
+    current screener (rebuilt when a list is loaded or activated); no match while
+    no list is loaded.
+    """
+
+    def __init__(self, screening: Screening) -> None:
+        self._screening = screening
+        self._matcher: tuple[Any, Any] | None = None
+
+    def __call__(self, name: str) -> float | None:
+        from finmon.aml.detectors.screening_matcher import ScreenerMatcher
+
+        try:
+            screener = self._screening.screener()
+        except ConflictError:
+            return None
+        cached = self._matcher
+        if cached is None or cached[0] is not screener:
+            cached = (screener, ScreenerMatcher(screener))
+            self._matcher = cached
+        result: float | None = cached[1](name)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class FindingsState:
+    """How much of the log the detectors have read, and what they found."""
+
+    last_seq: int
+    transactions: int
+    skipped: int
+    findings: int
+
+
+class FindingsService:
+    """The AML typology detectors run over the ``transaction.received`` events of the log.
+
+    Like :class:`GraphService`: the first question reads the log from the start,
+    every later one feeds only the events appended since, in log (arrival)
+    order, through one long-lived :class:`~finmon.aml.detectors.AmlDetectors`
+    (default detectors, default :class:`~finmon.aml.detectors.AmlContext`: the
+    app holds no customer or account reference data). The latest version of
+    each finding is kept by ``finding_id``. The sanctions detector screens
+    counterparty names with the app's screener over the lists active when the
+    transaction is read (no match while none is loaded).
+    """
+
+    def __init__(self, log: Log, screening: Screening) -> None:
+        self.log = log
+        self.screening = screening
+        self._detectors: AmlDetectors | None = None
+        self._findings: dict[str, Finding] = {}
+        self._last_seq = 0
+        self._transactions = 0
+        self._skipped = 0
+        self._lock = threading.Lock()
+
+    def _catch_up(self) -> dict[str, Finding]:
+        """Feed the events appended since the last question (caller holds the lock)."""
+        from finmon.monitor.transaction import from_row
+
+        if self._detectors is None:
+            from finmon.aml.detectors import AmlContext, AmlDetectors, default_detectors
+
+            matcher = _LiveMatcher(self.screening)
+            self._detectors = AmlDetectors(default_detectors(AmlContext(), name_matcher=matcher))
+        head = self.log.head().seq
+        if head > self._last_seq:
+            for seq, payload in _rows(self.log.read(self._last_seq + 1, head)):
+                try:
+                    txn = from_row(_graph_row(payload))
+                except (ValidationError, ValueError, KeyError, TypeError):
+                    self._skipped += 1
+                    self._last_seq = seq
+                    continue
+                for found in self._detectors.observe(txn):
+                    self._findings[found.finding_id] = found
+                self._transactions += 1
+                self._last_seq = seq
+            self._last_seq = head
+        return self._findings
+
+    def findings(self) -> tuple[list[Finding], FindingsState]:
+        """Every finding (latest version), most recently detected first, and the state."""
+        with self._lock:
+            found = self._catch_up()
+            ordered = sorted(
+                found.values(), key=lambda f: (f.detected_at, f.finding_id), reverse=True
+            )
+            state = FindingsState(self._last_seq, self._transactions, self._skipped, len(found))
+        return ordered, state
+
+    def get(self, finding_id: str) -> tuple[Finding | None, FindingsState]:
+        with self._lock:
+            found = self._catch_up()
+            state = FindingsState(self._last_seq, self._transactions, self._skipped, len(found))
+            return found.get(finding_id), state
+
+
 __all__ = [
     "AML_ACTIONS",
+    "FindingsService",
+    "FindingsState",
     "LIST_FORMATS",
     "OFAC_FILES",
     "GraphService",

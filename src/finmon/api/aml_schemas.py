@@ -7,8 +7,9 @@ screening package's call, which answers 422 naming the field.
 
 from __future__ import annotations
 
+import builtins
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -283,8 +284,166 @@ class PathOut(BaseModel):
     graph: GraphInfo
 
 
+class ListVersionsOut(BaseModel):
+    """Every stored version of one list, oldest first (``active`` marks the one in force)."""
+
+    list: str
+    versions: builtins.list[ListVersionOut]
+
+
+class ListActivated(BaseModel):
+    """The version now active, the one that was, and what changed between them."""
+
+    version: ListVersionOut
+    previous: int | None = Field(description="the version active before (null: none was)")
+    diff: ListDiffOut | None = Field(description="entries added/changed/removed vs previous")
+
+
+class ReviewRecordIn(_In):
+    """A customer's review status as the bank's system of record holds it."""
+
+    customer_id: str = Field(min_length=1, max_length=128)
+    tier: Literal["low", "medium", "high", "prohibited"]
+    last_reviewed: date
+
+
+class ReviewsDueRequest(_In):
+    customers: list[ReviewRecordIn] = Field(min_length=1, max_length=10_000)
+    as_of: date | None = Field(default=None, description="default: today on the server's clock")
+    limit: int = Field(default=1000, ge=1, le=10_000, description="most overdue first")
+
+
+class ReviewDueOut(BaseModel):
+    customer_id: str
+    tier: str
+    last_reviewed: str
+    due_on: str
+    days_overdue: int
+
+
+class ReviewsDueOut(BaseModel):
+    as_of: str
+    checked: int
+    due_count: int = Field(description="customers due, before `limit`")
+    truncated: bool
+    due: list[ReviewDueOut]
+
+
+class HopOut(BaseModel):
+    source: str
+    target: str
+    at: str
+    amount_minor: int
+    currency: str
+    transaction_ids: list[str]
+
+
+class CycleOut(BaseModel):
+    """Money that left ``origin`` and came back, hop by hop in time order."""
+
+    origin: str
+    nodes: list[str]
+    accounts: list[str]
+    occurrences: int
+    start: str
+    end: str
+    hops: list[HopOut]
+    transaction_ids: list[str]
+
+
+class CyclesOut(BaseModel):
+    cycles: list[CycleOut]
+    truncated: bool = Field(description="`limit` stopped the search")
+    graph: GraphInfo
+
+
+class CommunityOut(BaseModel):
+    size: int
+    members: list[str]
+    members_truncated: bool
+
+
+class CommunitiesOut(BaseModel):
+    method: str
+    total: int = Field(description="communities of at least min_size, before `limit`")
+    truncated: bool
+    communities: list[CommunityOut]
+    graph: GraphInfo
+
+
+class SharedAttributeOut(BaseModel):
+    attribute: str = Field(description="kind:id; personal identifiers masked without pii:read")
+    kind: str
+    customers: list[str]
+
+
+class EntityClusterOut(BaseModel):
+    customers: list[str]
+    evidence: list[SharedAttributeOut]
+
+
+class IgnoredAttributeOut(BaseModel):
+    attribute: str
+    customers: int
+
+
+class EntitiesOut(BaseModel):
+    total: int
+    truncated: bool
+    clusters: list[EntityClusterOut]
+    ignored: list[IgnoredAttributeOut] = Field(
+        description="attributes shared by more than max_share customers (not evidence)"
+    )
+    graph: GraphInfo
+
+
+# -- AML findings ----------------------------------------------------------------------------
+
+
+class FindingOut(BaseModel):
+    finding_id: str
+    typology: str
+    score: int
+    account_ids: list[str]
+    transaction_ids: list[str]
+    first_event_at: str
+    detected_at: str
+    updated_at: str
+    narrative: str
+    parameters: dict[str, Any]
+
+
+class FindingsInfo(BaseModel):
+    """How much of the log the detectors have read."""
+
+    as_of_seq: int
+    transactions: int
+    skipped: int
+    findings: int
+
+
+class FindingsOut(BaseModel):
+    total: int = Field(description="findings matching the filter, before `limit`")
+    truncated: bool
+    findings: list[FindingOut]
+    detectors: FindingsInfo
+
+
+class FindingDetailOut(FindingOut):
+    detectors: FindingsInfo
+
+
 __all__ = [
     "CandidateOut",
+    "CommunitiesOut",
+    "CyclesOut",
+    "EntitiesOut",
+    "FindingDetailOut",
+    "FindingsOut",
+    "ListActivated",
+    "ListVersionsOut",
+    "ReviewsDueOut",
+    "ReviewsDueRequest",
     "ListLoaded",
     "ListsOut",
     "NeighbourhoodOut",

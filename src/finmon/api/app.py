@@ -22,6 +22,7 @@ from finmon.api.masking import RedactingFilter
 from finmon.api.middleware import ApiMiddleware
 from finmon.api.problems import install_problem_handlers
 from finmon.api.routers import (
+    aml,
     api_keys,
     audit,
     auth,
@@ -84,6 +85,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = tuple(
         screening,
         kyc,
         graph,
+        aml,
     )
 )
 """Every /v1 router; each carries its full prefix, so routes know their full paths."""

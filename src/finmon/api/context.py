@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from finmon.api.aml import GraphService, Screening
+from finmon.api.aml import FindingsService, GraphService, Screening
 from finmon.api.auth.apikeys import ApiKeyStore
 from finmon.api.auth.service import AuthService
 from finmon.api.auth.tokens import TokenService
@@ -72,6 +72,7 @@ class ApiContext:
     monitoring: Monitoring = field(init=False)
     screening: Screening = field(init=False)
     graph: GraphService = field(init=False)
+    findings: FindingsService = field(init=False)
     _ledger: Ledger | None = field(init=False, default=None, repr=False)
     _ledger_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
     ledger_write_lock: threading.Lock = field(
@@ -83,6 +84,7 @@ class ApiContext:
         self.monitoring = Monitoring(self.settings, self.clock)
         self.screening = Screening(self.settings, self.clock)
         self.graph = GraphService(self.log)
+        self.findings = FindingsService(self.log, self.screening)
 
     @property
     def ledger(self) -> Ledger:

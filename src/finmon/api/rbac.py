@@ -25,7 +25,9 @@ Onboarding decisions (``kyc:write``) belong to compliance; rating a customer
 investigate, and to the auditor who checks the ratings. Every human reader may
 explore the transaction graph (``graph:read``); identifiers that are personal
 data (counterparty accounts, devices, IPs, addresses, phones, e-mails) are
-masked in it without ``pii:read``.
+masked in it without ``pii:read``. The AML typology findings (``aml:read``) are
+read by every human reader: analysts work them, compliance and risk decide on
+them, the auditor checks them; machine keys do not read them.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     ),
     "kyc:write": frozenset({Role.admin, Role.compliance_officer}),
     "graph:read": frozenset(_READERS),
+    "aml:read": frozenset(_READERS),
     "session": frozenset(Role),
 }
 """Permission -> roles holding it. ``session`` is any authenticated principal."""

@@ -19,11 +19,18 @@ one a 422.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from finmon.api.aml_schemas import NeighbourhoodOut, PathOut
+from finmon.api.aml_schemas import (
+    CommunitiesOut,
+    CyclesOut,
+    EntitiesOut,
+    NeighbourhoodOut,
+    PathOut,
+)
 from finmon.api.deps import Ctx, require
 from finmon.api.masking import mask_value
 from finmon.api.rbac import Principal
@@ -151,6 +158,161 @@ def get_path(
         "length": None if found is None else found.length,
         "nodes": [] if found is None else [_node(n, mask) for n in found.nodes],
         "edges": [] if found is None else [_edge(e, mask) for e in found.edges],
+        "graph": _info(ctx),
+    }
+
+
+def _iso(value: Any) -> str:
+    return str(value.isoformat())
+
+
+def _cycle(cycle: Any, key: Any) -> dict[str, Any]:
+    return {
+        "origin": key(cycle.origin),
+        "nodes": [key(n) for n in cycle.nodes],
+        "accounts": [key(a) for a in cycle.accounts],
+        "occurrences": cycle.occurrences,
+        "start": _iso(cycle.start),
+        "end": _iso(cycle.end),
+        "hops": [
+            {
+                "source": key(h.source),
+                "target": key(h.target),
+                "at": _iso(h.at),
+                "amount_minor": h.amount_minor,
+                "currency": h.currency,
+                "transaction_ids": list(h.transaction_ids),
+            }
+            for h in cycle.hops
+        ],
+        "transaction_ids": list(cycle.transaction_ids),
+    }
+
+
+@router.get(
+    "/cycles",
+    response_model=CyclesOut,
+    summary="Time-respecting cycles: money that left an account and came back, hop by hop",
+)
+def get_cycles(
+    ctx: Ctx,
+    principal: Reader,
+    max_length: Annotated[int, Query(ge=2, le=12, description="most hops")] = 6,
+    window_days: Annotated[int, Query(ge=1, le=366, description="whole cycle within")] = 30,
+    origin: Annotated[
+        str | None,
+        Query(min_length=3, max_length=300, description="only cycles starting at this account"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="most cycles returned")] = 100,
+) -> Any:
+    from finmon.aml.graph import find_cycles
+
+    origins = None if origin is None else [origin]
+    try:
+        found = ctx.graph.query(
+            lambda g: find_cycles(
+                g,
+                max_length=max_length,
+                window=timedelta(days=window_days),
+                origins=origins,
+                max_cycles=limit + 1,
+            )
+        )
+    except (NotFoundError, ValidationError) as exc:  # the library calls it "origins"
+        if exc.field not in {"origins", "keys"}:
+            raise
+        raise type(exc)(exc.message, field="origin", code=exc.code) from None
+    mask = _masker(principal)
+    return {
+        "cycles": [_cycle(c, mask) for c in found[:limit]],
+        "truncated": len(found) > limit,
+        "graph": _info(ctx),
+    }
+
+
+@router.get(
+    "/communities",
+    response_model=CommunitiesOut,
+    summary="Communities of the money-flow graph (Leiden or Louvain), largest first",
+)
+def get_communities(
+    ctx: Ctx,
+    principal: Reader,
+    method: Literal["leiden", "louvain"] = "leiden",
+    min_size: Annotated[int, Query(ge=2, le=100_000)] = 3,
+    limit: Annotated[int, Query(ge=1, le=500, description="most communities returned")] = 50,
+    max_members: Annotated[
+        int, Query(ge=1, le=2000, description="most members listed per community")
+    ] = 100,
+) -> Any:
+    from finmon.aml.graph import communities
+
+    found = ctx.graph.query(lambda g: communities(g, method=method, min_size=min_size))
+    mask = _masker(principal)
+    return {
+        "method": method,
+        "total": len(found),
+        "truncated": len(found) > limit,
+        "communities": [
+            {
+                "size": len(members),
+                "members": [mask(m) for m in members[:max_members]],
+                "members_truncated": len(members) > max_members,
+            }
+            for members in found[:limit]
+        ],
+        "graph": _info(ctx),
+    }
+
+
+Attribute = Literal["device", "ip", "phone", "address", "email", "counterparty"]
+
+
+@router.get(
+    "/entities",
+    response_model=EntitiesOut,
+    summary="Customers linked by shared attributes (entity resolution), with the evidence",
+)
+def get_entities(
+    ctx: Ctx,
+    principal: Reader,
+    kind: Annotated[
+        list[Attribute] | None, Query(max_length=6, description="attribute kinds (default all)")
+    ] = None,
+    max_share: Annotated[
+        int, Query(ge=2, le=1000, description="ignore attributes shared by more customers")
+    ] = 10,
+    min_weak: Annotated[
+        int, Query(ge=1, le=10, description="weak attributes (ip, counterparty) needed to link")
+    ] = 2,
+    limit: Annotated[int, Query(ge=1, le=1000, description="most clusters returned")] = 100,
+) -> Any:
+    from finmon.aml.graph import ATTRIBUTE_KINDS, resolve_entities
+
+    kinds = tuple(kind) if kind else ATTRIBUTE_KINDS
+    found = ctx.graph.query(
+        lambda g: resolve_entities(g, kinds=kinds, max_share=max_share, min_weak=min_weak)
+    )
+    mask = _masker(principal)
+    clusters = found.clusters
+    return {
+        "total": len(clusters),
+        "truncated": len(clusters) > limit,
+        "clusters": [
+            {
+                "customers": [mask(c) for c in cluster.customers],
+                "evidence": [
+                    {
+                        "attribute": mask(e.attribute),
+                        "kind": e.kind,
+                        "customers": [mask(c) for c in e.customers],
+                    }
+                    for e in cluster.evidence
+                ],
+            }
+            for cluster in clusters[:limit]
+        ],
+        "ignored": [{"attribute": mask(a), "customers": n} for a, n in found.ignored[:limit]],
         "graph": _info(ctx),
     }
 

@@ -10,6 +10,12 @@ approve someone nobody screened. Content problems (a missing name, an expired
 document) are checks with a reason, so the applicant sees them all at once; a
 body of the wrong shape is a 422 naming the field.
 
+``POST /v1/kyc/reviews-due`` says which customers are due their periodic
+review (the interval follows the tier). The app stores no customer base (a
+rating is answered, not kept), so the caller sends the review records of its
+system of record (customer id, tier, last review date) and gets back who is
+due, most overdue first.
+
 ``POST /v1/kyc/rating`` rates a customer profile with its observed activity:
 score, tier, the factor breakdown, floors, EDD triggers and the next review.
 
@@ -29,7 +35,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from finmon.aml.kyc.application import Application
-from finmon.api.aml_schemas import OnboardingOut, RatingRequest, RatingResponse
+from finmon.api.aml_schemas import (
+    OnboardingOut,
+    RatingRequest,
+    RatingResponse,
+    ReviewsDueOut,
+    ReviewsDueRequest,
+)
 from finmon.api.deps import Ctx, IdempotencyKey, caller_of, require
 from finmon.api.masking import mask_value
 from finmon.api.rbac import Principal
@@ -200,6 +212,28 @@ def _with_hits(profile: Any, hits: Any) -> Any:
     import dataclasses
 
     return dataclasses.replace(profile, screening_hits=tuple(hits))
+
+
+@router.post(
+    "/reviews-due",
+    response_model=ReviewsDueOut,
+    summary="Which of these customers are due a periodic review (by tier), most overdue first",
+)
+def reviews_due(ctx: Ctx, principal: Reader, body: ReviewsDueRequest) -> Any:
+    """The app keeps no customer base (ratings are answered, not stored), so the caller
+    sends the review records its system of record holds; nothing is stored or audited."""
+    from finmon.aml.kyc import ReviewRecord, due_for_review
+
+    as_of = body.as_of or ctx.clock.now().date()
+    records = [ReviewRecord(c.customer_id, c.tier, c.last_reviewed) for c in body.customers]
+    due = due_for_review(records, as_of)
+    return {
+        "as_of": as_of.isoformat(),
+        "checked": len(records),
+        "due_count": len(due),
+        "truncated": len(due) > body.limit,
+        "due": [d.to_dict() for d in due[: body.limit]],
+    }
 
 
 __all__ = ["hits_out", "rating_out", "router"]

@@ -28,12 +28,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from finmon.api.aml_schemas import (
+    ListActivated,
     ListLoaded,
     ListsOut,
+    ListVersionsOut,
     ScreenBatchItem,
     ScreenBatchOut,
     ScreenBatchRequest,
@@ -44,7 +46,7 @@ from finmon.api.deps import Ctx, require
 from finmon.api.rbac import Principal
 from finmon.api.responses import COMMON_RESPONSES
 from finmon.api.routers.common import audit_action, audit_refusal, json_response
-from finmon.core.errors import FinmonError, Problem, ValidationError
+from finmon.core.errors import FinmonError, NotFoundError, Problem, ValidationError
 
 router = APIRouter(responses=COMMON_RESPONSES, prefix="/v1/screening", tags=["screening"])
 Reader = Annotated[Principal, Depends(require("screening:read"))]
@@ -209,6 +211,70 @@ async def load_list(
         counts = {"added": added, "changed": changed, "removed": removed}
     body = {"version": version_out(ctx, version), "created": result.created, "diff": counts}
     return json_response(201 if result.created else 200, body)
+
+
+StoredList = Annotated[
+    str,
+    Path(
+        alias="list",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9_-]+$",
+        description="the list name, e.g. ofac_sdn",
+    ),
+]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "no such list (`list`) or version (`version`)",
+        "content": {"application/problem+json": {}},
+    }
+}
+
+
+@router.get(
+    "/lists/{list}/versions",
+    response_model=ListVersionsOut,
+    responses=NOT_FOUND,
+    summary="Every stored version of one list, oldest first, with the active one marked",
+)
+def list_versions(ctx: Ctx, principal: Reader, list_name: StoredList) -> Any:
+    versions = ctx.screening.store.versions(list_name)
+    if not versions:
+        raise NotFoundError(f"no list named {list_name} is stored", field="list")
+    return {"list": list_name, "versions": [version_out(ctx, v) for v in versions]}
+
+
+@router.post(
+    "/lists/{list}/versions/{version}/activate",
+    response_model=ListActivated,
+    responses=NOT_FOUND,
+    summary="Make a stored version of a list active again (roll back or forward)",
+)
+async def activate_version(
+    request: Request,
+    ctx: Ctx,
+    principal: Loader,
+    list_name: StoredList,
+    version: Annotated[int, Path(ge=1, le=1_000_000, description="the version to activate")],
+) -> Any:
+    target = f"list:{list_name}:v{version}"
+    try:
+        activated, previous = await run_in_threadpool(
+            ctx.screening.activate, list_name, version, principal.name
+        )
+    except FinmonError as exc:
+        audit_refusal(ctx, request, principal, "screening_list_activated", target, exc.message)
+        raise
+    audit_action(ctx, request, principal, "screening_list_activated", target)
+    counts = None
+    if previous is not None and previous != version:
+        diff = await run_in_threadpool(ctx.screening.store.diff, list_name, previous, version)
+        counts = {
+            "added": len(diff.added),
+            "changed": len(diff.changed),
+            "removed": len(diff.removed),
+        }
+    return {"version": version_out(ctx, activated), "previous": previous, "diff": counts}
 
 
 __all__ = ["candidate_out", "router"]
