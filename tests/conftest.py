@@ -12,23 +12,7 @@ from finmon.events.log import Log
 from finmon.events.signing import Signer
 from finmon.events.stores.base import LogStore
 from finmon.events.stores.sqlite import SqliteLogStore
-from finmon.store.postgres import postgres_reachable
-from finmon.testing import in_ci, postgres_schema, postgres_test_url
-
-_postgres_state: dict[str, tuple[bool, str]] = {}
-
-
-def require_postgres() -> str:
-    """The test server's URL; skip (outside CI only) when it is down."""
-    url = postgres_test_url()
-    if url not in _postgres_state:
-        _postgres_state[url] = postgres_reachable(url)
-    ok, detail = _postgres_state[url]
-    if not ok:
-        if in_ci():
-            pytest.fail(f"CI=true but PostgreSQL is unreachable: {detail}")
-        pytest.skip(f"PostgreSQL unreachable ({detail}); set FINMON_TEST_POSTGRES_URL")
-    return url
+from finmon.testing import postgres_schema, require_postgres
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -25,6 +25,7 @@ account to keep that true across processes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -149,12 +150,17 @@ def combine(probability: float | None, points: int, floor: int = 0) -> int:
     return int(combine_scores(prob, np.array([points]), np.array([floor]))[0])
 
 
+@functools.lru_cache(maxsize=512)
+def _minor_per_major(currency: str) -> int:
+    """10 ** exponent of a currency (looked up once per currency, not per transaction)."""
+    return int(10 ** get_currency(currency).exponent)
+
+
 def transaction_fields(txn: Txn) -> dict[str, Any]:
     """The transaction fields rules may read, beside the features."""
-    exponent = get_currency(txn.currency).exponent
     values = {name: getattr(txn, name) for name in FIELD_NAMES}
     values["amount"] = txn.amount_minor
-    values["amount_major"] = txn.amount_minor / 10**exponent
+    values["amount_major"] = txn.amount_minor / _minor_per_major(txn.currency)
     return values
 
 

@@ -31,6 +31,26 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+_postgres_state: dict[str, tuple[bool, str]] = {}
+
+
+def require_postgres() -> str:
+    """The test server's URL; skip (outside CI only) when it is down, fail under CI."""
+    import pytest
+
+    from finmon.store.postgres import postgres_reachable
+
+    url = postgres_test_url()
+    if url not in _postgres_state:
+        _postgres_state[url] = postgres_reachable(url)
+    ok, detail = _postgres_state[url]
+    if not ok:
+        if in_ci():
+            pytest.fail(f"CI=true but PostgreSQL is unreachable: {detail}")
+        pytest.skip(f"PostgreSQL unreachable ({detail}); set FINMON_TEST_POSTGRES_URL")
+    return url
+
+
 def sample_envelope(n: int, *, key_space: int = 100, payload_size: int = 0) -> Envelope:
     """A deterministic envelope, distinct per ``n``: the log's test and bench fodder."""
     payload: dict[str, object] = {
@@ -100,6 +120,7 @@ __all__ = [
     "T0",
     "execute_raw",
     "in_ci",
+    "require_postgres",
     "postgres_schema",
     "sample_envelope",
     "sample_envelopes",

@@ -8,6 +8,7 @@ one's savings is not layering.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -233,8 +234,9 @@ class _FanDetector(Detector):
             if t.counterparty_account_id and t.counterparty_account_id in known
         ]
 
+    @abstractmethod
     def _narrative(self, txn: Txn, parties: int, total: int, days: float) -> str:
-        raise NotImplementedError
+        """The finding's sentence, in the direction of the subclass (in or out)."""
 
 
 class FanInDetector(_FanDetector):

@@ -16,6 +16,7 @@ extends it.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -76,8 +77,9 @@ class _GraphDetector(Detector):
             return []
         return self.on_edge(edge)
 
+    @abstractmethod
     def on_edge(self, edge: Edge) -> list[Finding]:
-        raise NotImplementedError
+        """The findings one new money-flow edge creates or extends (the typology's shape)."""
 
     def _mirror(self, txn: Txn) -> list[Finding]:
         """The second leg of a movement a finding already cites joins its evidence."""

@@ -23,7 +23,7 @@ an unknown ``typology`` a 422.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -31,28 +31,14 @@ from finmon.api.aml_schemas import FindingDetailOut, FindingsOut
 from finmon.api.deps import Ctx, require
 from finmon.api.rbac import Principal
 from finmon.api.responses import COMMON_RESPONSES
-from finmon.core.errors import NotFoundError
+from finmon.core.errors import NotFoundError, ValidationError
+from finmon.sources.typologies import AML_TYPOLOGIES
 
 router = APIRouter(responses=COMMON_RESPONSES, prefix="/v1/aml", tags=["aml"])
 Reader = Annotated[Principal, Depends(require("aml:read"))]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such finding", "content": {"application/problem+json": {}}}
 }
-Typology = Literal[
-    "structuring",
-    "rapid_movement",
-    "fan_in",
-    "fan_out",
-    "cycle",
-    "scatter_gather",
-    "gather_scatter",
-    "bipartite",
-    "stacked_layering",
-    "mule_network",
-    "dormant_reactivation",
-    "high_risk_jurisdiction",
-    "sanctioned_counterparty",
-]
 
 
 def _iso(micros: int) -> str:
@@ -94,9 +80,17 @@ def _state(state: Any) -> dict[str, Any]:
 def list_findings(
     ctx: Ctx,
     principal: Reader,
-    typology: Annotated[Typology | None, Query(description="only this typology")] = None,
+    typology: Annotated[
+        str | None,
+        Query(max_length=64, description="only this typology (one of the AML typologies)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
+    if typology is not None and typology not in AML_TYPOLOGIES:
+        raise ValidationError(
+            f"unknown typology {typology!r}; one of {', '.join(AML_TYPOLOGIES)}",
+            field="typology",
+        )
     found, state = ctx.findings.findings()
     if typology is not None:
         found = [f for f in found if f.typology == typology]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +88,7 @@ class StoredDecision:
         return self.decision.transaction_id
 
 
-class BaseDecisionStore:
+class BaseDecisionStore(ABC):
     """Reads, checks and idempotent writes; a backend supplies ``_select`` and ``_insert``."""
 
     _mark = "?"  # the driver's parameter placeholder
@@ -173,8 +174,9 @@ class BaseDecisionStore:
         rows = self._select("SELECT count(*) FROM monitor_decisions", [])
         return int(rows[0][0])
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the backend's connections."""
 
     def __enter__(self) -> BaseDecisionStore:
         return self
@@ -184,12 +186,13 @@ class BaseDecisionStore:
 
     # --- backend ----------------------------------------------------------------------
 
+    @abstractmethod
     def _select(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        """Rows of one read-only query, in the backend's parameter style."""
 
+    @abstractmethod
     def _insert(self, records: list[StoredDecision]) -> set[str]:
         """Insert the records whose id is not stored yet, atomically; return their ids."""
-        raise NotImplementedError
 
 
 class DecisionStore(BaseDecisionStore):

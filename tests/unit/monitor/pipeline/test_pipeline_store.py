@@ -22,7 +22,7 @@ from finmon.monitor.pipeline import (
     PostgresDecisionStore,
     StoredDecision,
 )
-from finmon.testing import in_ci, postgres_schema, postgres_test_url
+from finmon.testing import postgres_schema, require_postgres
 
 Opener = Callable[[], BaseDecisionStore]
 
@@ -30,18 +30,6 @@ Opener = Callable[[], BaseDecisionStore]
 def decision(tid: str, outcome: str = "approve", score: int = 5, **extra: object) -> Decision:
     reasons = (Reason("rule", "R1", "because", 12.5), Reason("feature", "amount", "big", 0.7))
     return Decision(tid, score, outcome, False, reasons, ("R1",), **extra)  # type: ignore[arg-type]
-
-
-def _require_postgres() -> str:
-    from finmon.store.postgres import postgres_reachable
-
-    url = postgres_test_url()
-    ok, detail = postgres_reachable(url)
-    if not ok:
-        if in_ci():
-            pytest.fail(f"CI=true but PostgreSQL is unreachable: {detail}")
-        pytest.skip(f"PostgreSQL unreachable ({detail}); set FINMON_TEST_POSTGRES_URL")
-    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -55,7 +43,7 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
                 return DecisionStore(tmp_path / "decisions.db")
 
         else:
-            url, schema = stack.enter_context(postgres_schema(_require_postgres()))
+            url, schema = stack.enter_context(postgres_schema(require_postgres()))
 
             def make() -> BaseDecisionStore:
                 return PostgresDecisionStore(url, schema=schema)
