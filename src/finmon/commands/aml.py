@@ -16,7 +16,7 @@ from rich.table import Table
 from finmon.aml.detectors.profile import NameMatcher
 from finmon.aml.detectors.run import evaluate_run, run_dataset, write_findings
 from finmon.aml.detectors.screening_matcher import loaded_lists_matcher
-from finmon.commands.output import console, emit_json
+from finmon.commands.output import console, emit_json, errors
 from finmon.core.settings import load_settings
 from finmon.monitor import service
 from finmon.monitor.dataset import load_dataset
@@ -63,6 +63,14 @@ def detect(
         by_typology[found.typology] = by_typology.get(found.typology, 0) + 1
     document: dict[str, Any] = {
         "transactions": run.transactions,
+        "refused": [
+            {
+                "row": r.row,
+                "transaction_id": r.transaction_id,
+                "problems": [str(p) for p in r.problems],
+            }
+            for r in dataset.refused
+        ],
         "findings": written,
         "by_typology": dict(sorted(by_typology.items())),
         "listed_names": run.listed_names,
@@ -79,6 +87,10 @@ def detect(
         table.add_row(typology, str(count))
     console.print(table)
     console.print(f"{written} findings from {run.transactions} transactions -> {out}")
+    for refused in document["refused"]:
+        errors.print(
+            f"[yellow]row {refused['row']} not screened[/yellow]: {'; '.join(refused['problems'])}"
+        )
 
 
 @app.command()

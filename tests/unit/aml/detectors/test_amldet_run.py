@@ -221,3 +221,29 @@ def test_cli_evaluate_needs_exactly_one_source() -> None:
     result = CliRunner().invoke(_app(), ["aml", "evaluate", "--json"])
     assert result.exit_code != 0
     assert arrow_schema("transactions") is not None
+
+
+def test_cli_detect_reports_the_rows_it_could_not_read(small_world: Path, tmp_path: Path) -> None:
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    table = pq.read_table(small_world / "transactions.parquet").slice(0, 300)
+    pcsv.write_csv(table, bad / "transactions.csv")
+    lines = (bad / "transactions.csv").read_text().splitlines()
+    header = lines[0].replace('"', "").split(",")
+    cells = lines[3].split(",")
+    cells[header.index("currency")] = '"XXZ"'
+    lines[3] = ",".join(cells)
+    (bad / "transactions.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "findings.csv"
+    result = CliRunner().invoke(
+        _app(), ["aml", "detect", "--data", str(bad), "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["transactions"] == 299
+    (refused,) = summary["refused"]
+    assert refused["row"] == 3
+    assert any("currency" in p for p in refused["problems"])
